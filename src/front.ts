@@ -108,6 +108,7 @@ function createHandler(state: FrontState, plan: EndpointPlan, index: number) {
       body: hasBody ? new Uint8Array(await request.arrayBuffer()) : null,
       clientIp: server?.requestIP(request)?.address ?? '',
       host: request.headers.get('host') ?? '',
+      accept: request.headers.get('accept') ?? '',
     }
     return toResponse(await state.dispatcher.run(task))
   }

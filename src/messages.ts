@@ -19,6 +19,8 @@ export interface Task {
   /** Client address and Host header, for X-Forwarded-For and X-Forwarded-Host. */
   clientIp: string
   host: string
+  /** Accept header, read by the negotiate output encoding; missing means none. */
+  accept?: string
 }
 
 /** A finished response: status, headers as [name, value] pairs, and the body. */

@@ -1,6 +1,21 @@
 import type { BackendConfig, EndpointConfig, ServiceConfig } from './config/schema.ts'
 import { durationToMs } from './config/duration.ts'
 import { endpointParams, normaliseHost } from './config/rules.ts'
+import {
+  compileFlatmap,
+  compileStatic,
+  isSequential,
+  readNamespace,
+  RESPONSE_PLACEHOLDER,
+  type FlatmapOp,
+  type StaticPlan,
+} from './config/extra-config.ts'
+import type {
+  BackendHttpConfig,
+  BackendProxyConfig,
+  EndpointProxyConfig,
+  RouterConfig,
+} from './config/schema.ts'
 import type { StatsRegistry } from './stats.ts'
 
 // A plan is an endpoint compiled for execution: plain data that is posted to the workers once
@@ -12,11 +27,33 @@ export const DEFAULT_LOSER_DRAIN_MS = 0
 /** Headers forwarded when an endpoint sets no input_headers, as KrakenD does. */
 const DEFAULT_INPUT_HEADERS = ['content-type']
 
-export type Encoding = 'json' | 'safejson' | 'string' | 'no-op'
-export type OutputEncoding = 'json' | 'json-collection' | 'string' | 'no-op'
+export type Encoding = 'json' | 'safejson' | 'string' | 'xml' | 'no-op'
+export type OutputEncoding =
+  'json' | 'json-collection' | 'string' | 'xml' | 'yaml' | 'negotiate' | 'no-op'
+const ENCODINGS: readonly Encoding[] = ['json', 'safejson', 'string', 'xml', 'no-op']
+const OUTPUT_ENCODINGS: readonly OutputEncoding[] = [
+  'json',
+  'json-collection',
+  'string',
+  'xml',
+  'yaml',
+  'negotiate',
+  'no-op',
+]
 
-/** A url_pattern split into literal text and parameter indexes (into the endpoint's params). */
-export type UrlTemplate = (string | number)[]
+/**
+ * A url_pattern split into literal text, parameter indexes (into the endpoint's params) and, in
+ * a sequential endpoint, references to an earlier backend's response.
+ */
+export type UrlTemplate = (string | number | ResponseReference)[]
+
+/** `{resp1_a.b}`: the value at path a.b of backend 1's manipulated response data. */
+export interface ResponseReference {
+  backend: number
+  path: string[]
+  /** The placeholder as written, sent as is when the value is missing (as KrakenD does). */
+  text: string
+}
 
 export interface BackendPlan {
   index: number
@@ -33,6 +70,8 @@ export interface BackendPlan {
   deny: string[][] | null
   mapping: [string, string][] | null
   group: string | null
+  /** Replaces allow, deny and mapping when set, as in KrakenD. */
+  flatmap: FlatmapOp[] | null
   /** Backend-level filter applied after the endpoint's; null forwards all the endpoint allows. */
   inputHeaders: string[] | null
   inputQuery: string[] | null
@@ -56,6 +95,13 @@ export interface EndpointPlan {
   outputEncoding: OutputEncoding
   cacheTtlSeconds: number
   statsSlot: number
+  /** Backends run one after another, each able to use the earlier responses in its URL. */
+  sequential: boolean
+  /** Flatmap over the merged data; only with two or more backends, as in KrakenD. */
+  flatmap: FlatmapOp[] | null
+  static: StaticPlan | null
+  /** With return_error_code on a single backend, relay the backend's body and content type. */
+  returnErrorMsg: boolean
   backends: BackendPlan[]
 }
 
@@ -76,9 +122,16 @@ function compileEndpoint(
     ...config.extra_config?.['tailgate/hedging'],
     ...endpoint.extra_config?.['tailgate/hedging'],
   }
-  const outputEncoding = endpoint.output_encoding ?? config.output_encoding ?? 'json'
+  const outputEncoding = knownOr(
+    OUTPUT_ENCODINGS,
+    endpoint.output_encoding ?? config.output_encoding,
+    'json',
+  )
   const timeout = endpoint.timeout ?? config.timeout
   const cacheTtl = endpoint.cache_ttl ?? config.cache_ttl
+  const proxy = readNamespace<EndpointProxyConfig>(endpoint.extra_config, 'proxy')
+  const router = readNamespace<RouterConfig>(config.extra_config, 'router')
+  const sequential = isSequential(proxy) && endpoint.backend.length > 1
 
   return {
     key,
@@ -96,12 +149,15 @@ function compileEndpoint(
     outputEncoding,
     cacheTtlSeconds: cacheTtl === undefined ? 0 : Math.floor(durationToMs(cacheTtl) / 1000),
     statsSlot: stats.slotFor(key),
+    sequential,
+    flatmap: endpoint.backend.length > 1 ? compileFlatmap(proxy?.flatmap_filter) : null,
+    static: compileStatic(proxy),
+    returnErrorMsg: router?.return_error_msg ?? false,
     backends: endpoint.backend.map((backend, index) =>
       compileBackend(
         config,
         backend,
-        index,
-        params,
+        { index, params, sequential },
         outputEncoding,
         stats.slotFor(`${key} backend ${index}`),
         method,
@@ -113,50 +169,88 @@ function compileEndpoint(
 function compileBackend(
   config: ServiceConfig,
   backend: BackendConfig,
-  index: number,
-  params: string[],
+  context: TemplateContext,
   outputEncoding: OutputEncoding,
   statsSlot: number,
   endpointMethod: string,
 ): BackendPlan {
   const [pathPart, queryPart = ''] = splitOnce(backend.url_pattern, '?')
-  const httpOptions = backend.extra_config?.['backend/http']
+  const httpOptions = readNamespace<BackendHttpConfig>(backend.extra_config, 'backend/http')
+  const flatmap = compileFlatmap(
+    readNamespace<BackendProxyConfig>(backend.extra_config, 'proxy')?.flatmap_filter,
+  )
+  const filters: Pick<BackendConfig, 'allow' | 'deny' | 'mapping'> = flatmap ? {} : backend
   return {
-    index,
+    index: context.index,
     hosts: (backend.host ?? config.host ?? []).map(normaliseHost),
     method: (backend.method ?? endpointMethod).toUpperCase(),
-    path: compileTemplate(pathPart, params),
-    query: compileTemplate(queryPart, params),
+    path: compileTemplate(pathPart, context),
+    query: compileTemplate(queryPart, context),
     // no-op output relays the backend response untouched, so its backend must not decode it.
-    encoding: outputEncoding === 'no-op' ? 'no-op' : (backend.encoding ?? 'json'),
+    // KrakenD lower-cases the name and decodes an unknown one as json.
+    encoding:
+      outputEncoding === 'no-op'
+        ? 'no-op'
+        : knownOr(ENCODINGS, backend.encoding?.toLowerCase(), 'json'),
     isCollection: backend.is_collection ?? false,
     target: backend.target ? backend.target.split('.') : null,
-    allow: backend.allow?.length ? backend.allow.map((path) => path.split('.')) : null,
+    allow: filters.allow?.length ? filters.allow.map((path) => path.split('.')) : null,
     deny:
-      !backend.allow?.length && backend.deny?.length
-        ? backend.deny.map((path) => path.split('.'))
+      !filters.allow?.length && filters.deny?.length
+        ? filters.deny.map((path) => path.split('.'))
         : null,
-    mapping: backend.mapping ? Object.entries(backend.mapping) : null,
+    mapping: filters.mapping ? Object.entries(filters.mapping) : null,
     group: backend.group ?? null,
+    flatmap,
     inputHeaders: narrowingList(headerList(backend.input_headers)),
     inputQuery: narrowingList(queryList(backend.input_query_strings)),
-    returnErrorCode: httpOptions?.return_error_code ?? false,
+    // KrakenD ignores return_error_code when return_error_details is set.
+    returnErrorCode:
+      (httpOptions?.return_error_code ?? false) && httpOptions?.return_error_details === undefined,
     returnErrorDetails: httpOptions?.return_error_details ?? null,
     statsSlot,
   }
 }
 
-/** Splits `a/{id}/b` into ['a/', 0, '/b'] where 0 is the index of `id` in the endpoint params. */
-export function compileTemplate(pattern: string, params: string[]): UrlTemplate {
+/** What a url_pattern placeholder can refer to: the endpoint's params and earlier backends. */
+export interface TemplateContext {
+  params: string[]
+  /** Index of the backend whose url_pattern this is. */
+  index: number
+  sequential: boolean
+}
+
+/**
+ * Splits `a/{id}/b` into ['a/', 0, '/b'] where 0 is the index of `id` in the endpoint params.
+ * In a sequential endpoint `{resp0_x}` becomes a reference to backend 0's response, when backend
+ * 0 runs before this one. Any other placeholder, such as `{JWT.sub}`, stays literal text, which
+ * KrakenD also sends when it has no value for it; the config rules warn about those.
+ */
+export function compileTemplate(pattern: string, context: TemplateContext): UrlTemplate {
   const parts: UrlTemplate = []
   let last = 0
   for (const match of pattern.matchAll(/\{([^{}]+)\}/g)) {
     if (match.index > last) parts.push(pattern.slice(last, match.index))
-    parts.push(params.indexOf(match[1]!))
+    parts.push(compilePlaceholder(match[1]!, match[0], context))
     last = match.index + match[0].length
   }
   if (last < pattern.length) parts.push(pattern.slice(last))
   return parts
+}
+
+function compilePlaceholder(name: string, text: string, context: TemplateContext) {
+  const param = context.params.indexOf(name)
+  if (param >= 0) return param
+  const response = RESPONSE_PLACEHOLDER.exec(name)
+  const backend = Number(response?.[1])
+  if (response && context.sequential && backend < context.index) {
+    return { backend, path: response[2]!.split('.'), text }
+  }
+  return text
+}
+
+function knownOr<T extends string>(known: readonly T[], name: string | undefined, fallback: T): T {
+  return known.find((value) => value === name) ?? fallback
 }
 
 function headerList(names: readonly string[] | undefined): string[] | '*' | undefined {

@@ -1,4 +1,4 @@
-import type { BackendPlan, EndpointPlan, UrlTemplate } from '../src/plan.ts'
+import type { BackendPlan, EndpointPlan } from '../src/plan.ts'
 import type { Task } from '../src/messages.ts'
 import { Field } from '../src/stats-layout.ts'
 import type { HttpClient } from './http-client.ts'
@@ -6,6 +6,8 @@ import type { StatsWriter } from './stats-writer.ts'
 import { decodeBody, DecodeError, type Data } from './decode.ts'
 import { manipulate } from './manipulate.ts'
 import { race, LOSER_ABORT_REASON, type AttemptResult, type Failure } from './race.ts'
+import { fillTemplate } from './url-template.ts'
+import { errorDetailsData } from './error-details.ts'
 
 // One backend of an endpoint: builds its request from the task, races its attempts and turns
 // the winning body into manipulated data.
@@ -14,9 +16,13 @@ import { race, LOSER_ABORT_REASON, type AttemptResult, type Failure } from './ra
 const ERROR_BODY_LIMIT = 4096
 const USER_AGENT = 'Tailgate'
 
-/** What a backend call produced: data for the merge, or a relayed no-op response, or failures. */
+/**
+ * What a backend call produced: data for the merge, or a relayed no-op response, or failures.
+ * `incomplete` marks data that stands for a failure, such as return_error_details.
+ */
 export type BackendOutcome =
-  { ok: true; data: Data | null; raw?: RawResponse } | { ok: false; failures: Failure[] }
+  | { ok: true; data: Data | null; raw?: RawResponse; incomplete?: boolean }
+  | { ok: false; failures: Failure[] }
 
 export interface RawResponse {
   status: number
@@ -36,10 +42,15 @@ export class BackendCall {
     private readonly stats: StatsWriter,
   ) {}
 
-  async run(task: Task, signal: AbortSignal): Promise<BackendOutcome> {
+  /** Runs the race; `responses` holds earlier backends' data in a sequential endpoint. */
+  async run(
+    task: Task,
+    signal: AbortSignal,
+    responses?: readonly (Data | null)[],
+  ): Promise<BackendOutcome> {
     const { plan, endpoint, stats } = this
     const slot = plan.statsSlot
-    const pathAndQuery = this.buildPathAndQuery(task)
+    const pathAndQuery = this.buildPathAndQuery(task, responses)
     const init: RequestInit = {
       method: plan.method,
       headers: this.buildHeaders(task),
@@ -71,12 +82,16 @@ export class BackendCall {
       },
     )
     for (const failure of result.failures) stats.add(slot, FAILURE_FIELD[failure.kind])
-    if (!result.winner) return { ok: false, failures: result.failures }
+    if (!result.winner) {
+      const details = errorDetailsData(plan, result.failures)
+      if (details) return { ok: true, data: details, incomplete: true }
+      return { ok: false, failures: result.failures }
+    }
 
     stats.win(slot, result.winner.index)
     stats.latency(slot, result.winner.latencyMs)
     const { data, raw } = result.winner.value
-    return { ok: true, data: data && manipulate(data, plan), raw }
+    return { ok: true, data: raw ? data : manipulate(data, plan), raw }
   }
 
   private async attempt(
@@ -93,11 +108,13 @@ export class BackendCall {
             headers: responseHeaders(response),
             body: await response.bytes(),
           }
-          return { ok: true, value: { data: null, raw } }
+          // KrakenD gives a no-op backend empty data, which a merge counts as complete.
+          return { ok: true, value: { data: {}, raw } }
         }
         const text = await response.text()
         if (response.status !== 200 && response.status !== 201) {
-          return { ok: false, failure: statusFailure(response, text, url) }
+          const relayed = plan.returnErrorCode || plan.returnErrorDetails !== null
+          return { ok: false, failure: statusFailure(response, text, url, relayed) }
         }
         try {
           return { ok: true, value: { data: decodeBody(text, plan.encoding, plan.isCollection) } }
@@ -114,16 +131,12 @@ export class BackendCall {
     }
   }
 
-  private buildPathAndQuery(task: Task): string {
+  private buildPathAndQuery(task: Task, responses?: readonly (Data | null)[]): string {
     const { plan } = this
-    let url = fillTemplate(plan.path, task.params, encodePathParam)
-    let query = fillTemplate(plan.query, task.params, encodeURIComponent)
-    const allowed = plan.inputQuery
-    for (let i = 0; i < task.query.length; i += 2) {
-      const name = task.query[i]!
-      if (allowed && !allowed.includes(name)) continue
-      query += `${query ? '&' : ''}${encodeURIComponent(name)}=${encodeURIComponent(task.query[i + 1]!)}`
-    }
+    let url = fillTemplate(plan.path, task.params, encodePathParam, responses)
+    let query = fillTemplate(plan.query, task.params, encodeURIComponent, responses)
+    const appended = appendedQuery(task.query, plan.inputQuery)
+    if (appended) query += `${query ? '&' : ''}${appended}`
     if (query) url += `?${query}`
     return url
   }
@@ -160,22 +173,30 @@ export function encodePathParam(value: string): string {
   return encodeURIComponent(value)
 }
 
-function fillTemplate(
-  template: UrlTemplate,
-  params: string[],
-  encode: (value: string) => string,
-): string {
-  let out = ''
-  for (const part of template) out += typeof part === 'string' ? part : encode(params[part] ?? '')
-  return out
+/**
+ * Encodes the client's allowed query pairs, sorted by name with each name's values in request
+ * order, as KrakenD's url.Values.Encode does; they follow the url_pattern's own query.
+ */
+function appendedQuery(pairs: readonly string[], allowed: string[] | null): string {
+  const kept: [string, string][] = []
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i]!
+    if (!allowed || allowed.includes(name)) kept.push([name, pairs[i + 1]!])
+  }
+  if (kept.length > 1) kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  return kept
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+    .join('&')
 }
 
-function statusFailure(response: Response, text: string, url: string): Failure {
+// A body that the client may receive (return_error_code, return_error_details) is kept whole;
+// otherwise only its start is kept for the error details.
+function statusFailure(response: Response, text: string, url: string, relayed: boolean): Failure {
   return {
     kind: 'status',
     status: response.status,
     message: `backend returned status ${response.status}`,
-    body: text.length > ERROR_BODY_LIMIT ? text.slice(0, ERROR_BODY_LIMIT) : text,
+    body: !relayed && text.length > ERROR_BODY_LIMIT ? text.slice(0, ERROR_BODY_LIMIT) : text,
     contentType: response.headers.get('content-type') ?? undefined,
     host: originOf(url),
   }

@@ -1,10 +1,15 @@
 import type { Encoding } from '../src/plan.ts'
+import { isRawNumber, parseJson } from './json.ts'
+import { parseXml } from './xml.ts'
 
 // Backend body decoding, by the backend's `encoding`, as KrakenD's decoders behave:
 // - json: the body must be an object, or an array when is_collection is set (wrapped as
 //   {"collection": [...]}); `null` decodes to no data.
 // - safejson: any JSON; an array becomes {"collection": [...]}, a scalar {"content": value}.
 // - string: the whole body as {"content": "<body>"}.
+// - xml: the document in mxj's layout (see xml.ts); is_collection wraps the whole document as
+//   {"collection": {...}}, not an array.
+// JSON numbers keep their original text (see json.ts).
 
 export type Data = Record<string, unknown>
 
@@ -15,9 +20,10 @@ export class DecodeError extends Error {
 /** Decodes a backend body; returns null for a JSON `null` body. Throws DecodeError. */
 export function decodeBody(text: string, encoding: Encoding, isCollection: boolean): Data | null {
   if (encoding === 'string') return { content: text }
+  if (encoding === 'xml') return decodeXml(text, isCollection)
   let value: unknown
   try {
-    value = JSON.parse(text)
+    value = parseJson(text)
   } catch (error) {
     const reason = text.length === 0 ? 'the body is empty' : (error as Error).message
     throw new DecodeError(`invalid JSON from backend: ${reason}`)
@@ -32,7 +38,7 @@ export function decodeBody(text: string, encoding: Encoding, isCollection: boole
     }
     return { collection: value }
   }
-  if (typeof value !== 'object' || Array.isArray(value)) {
+  if (typeof value !== 'object' || Array.isArray(value) || isRawNumber(value)) {
     throw new DecodeError(
       `expected a JSON object; got ${typeName(value)} (set is_collection for an array, or use safejson)`,
     )
@@ -40,13 +46,25 @@ export function decodeBody(text: string, encoding: Encoding, isCollection: boole
   return value as Data
 }
 
+function decodeXml(text: string, isCollection: boolean): Data {
+  let document: Data
+  try {
+    document = parseXml(text)
+  } catch (error) {
+    const reason = text.trim().length === 0 ? 'the body is empty' : (error as Error).message
+    throw new DecodeError(`invalid XML from backend: ${reason}`)
+  }
+  return isCollection ? { collection: document } : document
+}
+
 function wrapAny(value: unknown): Data {
   if (Array.isArray(value)) return { collection: value }
-  if (value !== null && typeof value === 'object') return value as Data
+  if (value !== null && typeof value === 'object' && !isRawNumber(value)) return value as Data
   return { content: value }
 }
 
 function typeName(value: unknown): string {
   if (value === null) return 'null'
+  if (isRawNumber(value)) return 'a number'
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`
 }

@@ -1,16 +1,28 @@
 import type { BackendPlan } from '../src/plan.ts'
 import type { Data } from './decode.ts'
+import { applyFlatmap } from './flatmap.ts'
+import { isJsonObject } from './json.ts'
 
 // Per-backend response manipulation in KrakenD's order: target, then allow or deny, then
-// mapping, then group. Each step returns a new object or mutates one that the decoder created
+// mapping, then group; or, when the backend has a flatmap_filter, target, then the flatmap
+// operations, then group. Each step returns a new object or mutates one that the decoder created
 // for this response only, so no shared data is ever changed.
 
-export function manipulate(data: Data, plan: BackendPlan): Data {
+/**
+ * Manipulates one backend's decoded data. No data (a JSON `null` body) stays null unless a
+ * target or group gives it a shape, as in KrakenD: a target then yields {}, a group
+ * {"<group>": null}.
+ */
+export function manipulate(data: Data | null, plan: BackendPlan): Data | null {
   let result = data
-  if (plan.target) result = extractTarget(result, plan.target)
-  if (plan.allow) result = allowPaths(result, plan.allow)
-  else if (plan.deny) denyPaths(result, plan.deny)
-  if (plan.mapping) result = renameKeys(result, plan.mapping)
+  if (plan.target) result = extractTarget(result ?? {}, plan.target)
+  if (result && plan.flatmap) {
+    result = applyFlatmap(result, plan.flatmap)
+  } else if (result) {
+    if (plan.allow) result = allowPaths(result, plan.allow)
+    else if (plan.deny) denyPaths(result, plan.deny)
+    if (plan.mapping) result = renameKeys(result, plan.mapping)
+  }
   if (plan.group) result = { [plan.group]: result }
   return result
 }
@@ -74,6 +86,4 @@ export function renameKeys(data: Data, mapping: readonly [string, string][]): Da
   return data
 }
 
-function isObject(value: unknown): value is Data {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
+const isObject = isJsonObject

@@ -1,35 +1,49 @@
 import type { BackendOutcome } from './backend-call.ts'
 import type { Data } from './decode.ts'
 
+/** What an endpoint's backends produced together, before the endpoint-level steps. */
 export interface MergeResult {
-  data: Data
-  /** True when every backend succeeded with data. */
+  /** At least one backend produced a response; false means the endpoint failed. */
+  responded: boolean
+  /** The merged data; null only when a single backend answered a JSON `null`. */
+  data: Data | null
+  /** Every backend ran and succeeded with data, and none returned error details. */
   complete: boolean
-  anySucceeded: boolean
+  /** At least one backend failed. */
+  errored: boolean
 }
 
 /**
  * Merges backend results shallowly, in config order: each backend's top-level keys are copied
  * over the earlier ones, so on a key collision the later backend in the config wins. KrakenD
- * merges in arrival order instead, which makes collisions depend on timing.
+ * merges in arrival order instead, which makes collisions depend on timing. An entry left
+ * undefined is a backend that did not run (a sequential chain that stopped early).
+ *
+ * @example mergeOutcomes([{ ok: true, data: { a: 1 } }, { ok: true, data: { b: 2 } }])
+ * // { responded: true, data: { a: 1, b: 2 }, complete: true, errored: false }
  */
-export function mergeOutcomes(outcomes: readonly BackendOutcome[]): MergeResult {
+export function mergeOutcomes(outcomes: readonly (BackendOutcome | undefined)[]): MergeResult {
   if (outcomes.length === 1) {
-    const only = outcomes[0]!
-    if (!only.ok) return { data: {}, complete: false, anySucceeded: false }
-    return { data: only.data ?? {}, complete: only.data !== null, anySucceeded: true }
+    const only = outcomes[0]
+    if (!only?.ok) return { responded: false, data: null, complete: false, errored: true }
+    return { responded: true, data: only.data, complete: !only.incomplete, errored: false }
   }
-  const data: Data = {}
+
+  let responded = false
   let complete = true
-  let anySucceeded = false
+  let errored = false
+  const data: Data = {}
   for (const outcome of outcomes) {
-    if (!outcome.ok || outcome.data === null) {
+    if (!outcome?.ok) {
       complete = false
-      anySucceeded ||= outcome.ok
+      errored ||= outcome !== undefined
       continue
     }
-    anySucceeded = true
-    Object.assign(data, outcome.data)
+    responded = true
+    if (outcome.data === null || outcome.incomplete) complete = false
+    if (outcome.data !== null) Object.assign(data, outcome.data)
   }
-  return { data, complete, anySucceeded }
+  return responded
+    ? { responded, data, complete, errored }
+    : { responded, data: null, complete: false, errored }
 }

@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value'
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import { Service, type ServiceConfig } from './schema.ts'
 import { checkService, type Finding } from './rules.ts'
+import { NAMESPACE_ALIASES, UNSUPPORTED_KEYS } from './krakend-names.ts'
 import {
   formatPath,
   formatProblem,
@@ -106,11 +107,16 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
 }
 
 function describeUnknownKey(segments: (string | number)[]): string {
-  const key = segments[segments.length - 1]
+  const key = String(segments[segments.length - 1])
   if (segments[segments.length - 2] === 'extra_config') {
-    return `extra_config namespace "${key}" is not supported by Tailgate and is ignored`
+    const alias = NAMESPACE_ALIASES[key]
+    const name = alias ? `"${key}" (${alias})` : `"${key}"`
+    return `extra_config namespace ${name} is not supported by Tailgate and is ignored`
   }
-  return `unknown key "${key}" is ignored`
+  const reason = UNSUPPORTED_KEYS[key]
+  return reason
+    ? `KrakenD setting "${key}" is not supported by Tailgate and is ignored: ${reason}`
+    : `unknown key "${key}" is ignored`
 }
 
 // The semantic rules also run on a config that failed the schema, so that one pass reports every

@@ -1,5 +1,6 @@
 import type { ConfigProblem, PathSegment } from './problems.ts'
 import type { ServiceConfig } from './schema.ts'
+import { checkEndpointCompat, checkPlaceholder, checkServiceCompat } from './compat-rules.ts'
 
 // Semantic rules that a schema cannot express. Each finding names the JSON path it is about.
 
@@ -32,6 +33,7 @@ export function checkService(config: ServiceConfig): Finding[] {
   }
   checkHosts(config.host ?? [], ['host'], findings)
   checkDurations(config, [], findings)
+  checkServiceCompat(config, reporter(findings))
   const endpoints = config.endpoints ?? []
   endpoints.forEach((_, index) => checkEndpoint(config, index, findings))
   checkRouteConflicts(config, findings)
@@ -73,16 +75,14 @@ function checkEndpoint(config: ServiceConfig, index: number, findings: Finding[]
     })
   }
 
+  checkEndpointCompat(endpoint, at, reporter(findings))
   const params = new Set(endpointParams(endpoint.endpoint))
   endpoint.backend.forEach((backend, backendIndex) => {
     const backendAt = [...at, 'backend', backendIndex]
     for (const match of backend.url_pattern.matchAll(PLACEHOLDER)) {
       if (!params.has(match[1]!)) {
-        findings.push({
-          severity: 'error',
-          path: [...backendAt, 'url_pattern'],
-          message: `placeholder {${match[1]}} is not a parameter of endpoint ${name}; defined parameters: ${[...params].map((p) => `{${p}}`).join(', ') || 'none'}`,
-        })
+        const placeholderAt = [...backendAt, 'url_pattern']
+        checkPlaceholder(match[1]!, endpoint, backendIndex, placeholderAt, reporter(findings))
       }
     }
     if (!backend.url_pattern.startsWith('/')) {
@@ -109,6 +109,11 @@ function checkEndpoint(config: ServiceConfig, index: number, findings: Finding[]
       })
     }
   })
+}
+
+function reporter(findings: Finding[]) {
+  return (severity: Finding['severity'], path: PathSegment[], message: string) =>
+    findings.push({ severity, path, message })
 }
 
 function checkEndpointPath(path: string, at: PathSegment[], findings: Finding[]): void {

@@ -50,18 +50,82 @@ export const BackendHttpOptions = Type.Object(
   closed,
 )
 
+/** One operation of a flatmap_filter; see workers/flatmap.ts for what each type does. */
+export const FlatmapOperation = Type.Object(
+  {
+    type: Type.String({ description: 'move, del or append; KrakenD ignores other types.' }),
+    args: Type.Array(Type.String({ minLength: 1 }), {
+      description: 'Dot paths, with * for every key or item: [src, dst] for move and append.',
+    }),
+  },
+  closed,
+)
+const FlatmapFilter = Type.Array(FlatmapOperation)
+
+/** KrakenD's `proxy` namespace at backend level. */
+export const BackendProxyOptions = Type.Object(
+  { flatmap_filter: Type.Optional(FlatmapFilter) },
+  closed,
+)
+
+/** KrakenD's `proxy` namespace at endpoint level. */
+export const EndpointProxyOptions = Type.Object(
+  {
+    sequential: Type.Optional(Type.Boolean()),
+    strategy: Type.Optional(Type.Union([Type.Literal('parallel'), Type.Literal('sequential')])),
+    sequential_propagated_params: Type.Optional(Type.Array(Type.String())),
+    flatmap_filter: Type.Optional(FlatmapFilter),
+    static: Type.Optional(
+      Type.Object(
+        {
+          data: Type.Record(Type.String(), Type.Unknown()),
+          strategy: Type.Optional(
+            Type.String({
+              description: 'always (default), success, errored, complete or incomplete.',
+            }),
+          ),
+        },
+        closed,
+      ),
+    ),
+    combiner: Type.Optional(Type.String()),
+    force_sandboxed_request: Type.Optional(Type.Boolean()),
+  },
+  closed,
+)
+
+/** KrakenD's `router` namespace; Tailgate reads only return_error_msg. */
+export const RouterOptions = Type.Object(
+  { return_error_msg: Type.Optional(Type.Boolean()) },
+  closed,
+)
+
+// KrakenD CE also accepts each namespace under its old Go import path (see krakend-names.ts).
 const BackendExtraConfig = Type.Object(
-  { 'backend/http': Type.Optional(BackendHttpOptions) },
+  {
+    'backend/http': Type.Optional(BackendHttpOptions),
+    'github.com/devopsfaith/krakend/http': Type.Optional(BackendHttpOptions),
+    proxy: Type.Optional(BackendProxyOptions),
+    'github.com/devopsfaith/krakend/proxy': Type.Optional(BackendProxyOptions),
+  },
   closed,
 )
 
 const EndpointExtraConfig = Type.Object(
-  { 'tailgate/hedging': Type.Optional(HedgingOptions) },
+  {
+    'tailgate/hedging': Type.Optional(HedgingOptions),
+    proxy: Type.Optional(EndpointProxyOptions),
+    'github.com/devopsfaith/krakend/proxy': Type.Optional(EndpointProxyOptions),
+  },
   closed,
 )
 
 const ServiceExtraConfig = Type.Object(
-  { 'tailgate/hedging': Type.Optional(HedgingOptions) },
+  {
+    'tailgate/hedging': Type.Optional(HedgingOptions),
+    router: Type.Optional(RouterOptions),
+    'github_com/luraproject/lura/router/gin': Type.Optional(RouterOptions),
+  },
   closed,
 )
 
@@ -72,12 +136,10 @@ export const Backend = Type.Object(
     url_pattern: Type.String({ minLength: 1 }),
     method: Type.Optional(Method),
     encoding: Type.Optional(
-      Type.Union([
-        Type.Literal('json'),
-        Type.Literal('safejson'),
-        Type.Literal('string'),
-        Type.Literal('no-op'),
-      ]),
+      Type.String({
+        description:
+          'json (default), safejson, string, xml or no-op; KrakenD reads other names as json.',
+      }),
     ),
     is_collection: Type.Optional(Type.Boolean()),
     target: Type.Optional(Type.String()),
@@ -87,6 +149,7 @@ export const Backend = Type.Object(
     group: Type.Optional(Type.String({ minLength: 1 })),
     input_headers: Type.Optional(HeaderNames),
     input_query_strings: Type.Optional(QueryNames),
+    timeout: Type.Optional(Duration),
     extra_config: Type.Optional(BackendExtraConfig),
   },
   closed,
@@ -104,12 +167,10 @@ export const Endpoint = Type.Object(
     input_headers: Type.Optional(HeaderNames),
     input_query_strings: Type.Optional(QueryNames),
     output_encoding: Type.Optional(
-      Type.Union([
-        Type.Literal('json'),
-        Type.Literal('json-collection'),
-        Type.Literal('string'),
-        Type.Literal('no-op'),
-      ]),
+      Type.String({
+        description:
+          'json (default), json-collection, string, xml, yaml, negotiate or no-op; KrakenD renders other names as json.',
+      }),
     ),
     extra_config: Type.Optional(EndpointExtraConfig),
   },
@@ -137,4 +198,9 @@ export type ServiceConfig = Static<typeof Service>
 export type EndpointConfig = Static<typeof Endpoint>
 export type BackendConfig = Static<typeof Backend>
 export type HedgingConfig = Static<typeof HedgingOptions>
+export type FlatmapOperationConfig = Static<typeof FlatmapOperation>
+export type EndpointProxyConfig = Static<typeof EndpointProxyOptions>
+export type BackendProxyConfig = Static<typeof BackendProxyOptions>
+export type BackendHttpConfig = Static<typeof BackendHttpOptions>
+export type RouterConfig = Static<typeof RouterOptions>
 export type AnySchema = TSchema

@@ -1,0 +1,77 @@
+// Names from KrakenD's config format that Tailgate recognises, so that a key it does not
+// implement gets a warning that says so instead of "unknown key".
+
+/**
+ * Old Go import paths that KrakenD CE accepts in place of a namespace's short name (the alias
+ * table of krakend-ce cmd/krakend-ce/main.go). When both forms are present, KrakenD keeps the
+ * long one.
+ */
+export const NAMESPACE_ALIASES: Readonly<Record<string, string>> = {
+  'github_com/devopsfaith/krakend/transport/http/server/handler': 'plugin/http-server',
+  'github.com/devopsfaith/krakend/transport/http/client/executor': 'plugin/http-client',
+  'github.com/devopsfaith/krakend/proxy/plugin': 'plugin/req-resp-modifier',
+  'github.com/devopsfaith/krakend/proxy': 'proxy',
+  'github_com/luraproject/lura/router/gin': 'router',
+  'github.com/devopsfaith/krakend-httpcache': 'qos/http-cache',
+  'github.com/devopsfaith/krakend-circuitbreaker/gobreaker': 'qos/circuit-breaker',
+  'github.com/devopsfaith/krakend-oauth2-clientcredentials': 'auth/client-credentials',
+  'github.com/devopsfaith/krakend-jose/validator': 'auth/validator',
+  'github.com/devopsfaith/krakend-jose/signer': 'auth/signer',
+  'github_com/devopsfaith/bloomfilter': 'auth/revoker',
+  'github_com/devopsfaith/krakend-botdetector': 'security/bot-detector',
+  'github_com/devopsfaith/krakend-httpsecure': 'security/http',
+  'github_com/devopsfaith/krakend-cors': 'security/cors',
+  'github.com/devopsfaith/krakend-cel': 'validation/cel',
+  'github.com/devopsfaith/krakend-jsonschema': 'validation/json-schema',
+  'github.com/devopsfaith/krakend-amqp/agent': 'async/amqp',
+  'github.com/devopsfaith/krakend-amqp/consume': 'backend/amqp/consumer',
+  'github.com/devopsfaith/krakend-amqp/produce': 'backend/amqp/producer',
+  'github.com/devopsfaith/krakend-lambda': 'backend/lambda',
+  'github.com/devopsfaith/krakend-pubsub/publisher': 'backend/pubsub/publisher',
+  'github.com/devopsfaith/krakend-pubsub/subscriber': 'backend/pubsub/subscriber',
+  'github.com/devopsfaith/krakend/transport/http/client/graphql': 'backend/graphql',
+  'github.com/devopsfaith/krakend/http': 'backend/http',
+  'github_com/devopsfaith/krakend-gelf': 'telemetry/gelf',
+  'github_com/devopsfaith/krakend-gologging': 'telemetry/logging',
+  'github_com/devopsfaith/krakend-logstash': 'telemetry/logstash',
+  'github_com/devopsfaith/krakend-metrics': 'telemetry/metrics',
+  'github_com/letgoapp/krakend-influx': 'telemetry/influx',
+  'github_com/devopsfaith/krakend-opencensus': 'telemetry/opencensus',
+  'github.com/devopsfaith/krakend-lua/router': 'modifier/lua-endpoint',
+  'github.com/devopsfaith/krakend-lua/proxy': 'modifier/lua-proxy',
+  'github.com/devopsfaith/krakend-lua/proxy/backend': 'modifier/lua-backend',
+  'github.com/devopsfaith/krakend-martian': 'modifier/martian',
+}
+
+/** Settings of KrakenD's config format (version 3) that Tailgate reads no value from. */
+export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
+  listen_ip: 'Tailgate listens on the --host address',
+  async_agent: 'Tailgate has no async agents',
+  disable_rest: 'endpoint parameters must be whole path segments',
+  debug_endpoint: 'Tailgate has no /__debug endpoint',
+  echo_endpoint: 'Tailgate has no /__echo endpoint',
+  dns_cache_ttl: 'Tailgate has no DNS service discovery',
+  tls: 'Tailgate serves plain HTTP; put TLS in front of it',
+  client_tls: 'backend TLS uses the runtime defaults',
+  plugin: 'Tailgate loads no plugins',
+  use_h2c: 'Tailgate serves HTTP/1.1',
+  sequential_start: 'Tailgate starts in one step',
+  read_timeout: 'server timeouts use the runtime defaults',
+  write_timeout: 'server timeouts use the runtime defaults',
+  idle_timeout: 'server timeouts use the runtime defaults',
+  read_header_timeout: 'server timeouts use the runtime defaults',
+  dialer_timeout: 'backend connection settings use the runtime defaults',
+  dialer_fallback_delay: 'backend connection settings use the runtime defaults',
+  dialer_keep_alive: 'backend connection settings use the runtime defaults',
+  response_header_timeout: 'backend connection settings use the runtime defaults',
+  expect_continue_timeout: 'backend connection settings use the runtime defaults',
+  idle_connection_timeout: 'backend connection settings use the runtime defaults',
+  disable_keep_alives: 'backend connection settings use the runtime defaults',
+  disable_compression: 'backend connection settings use the runtime defaults',
+  max_idle_connections: 'the in-flight cap is set by --max-sockets',
+  max_idle_connections_per_host: 'the in-flight cap is set by --max-sockets',
+  max_shutdown_wait_time: 'the shutdown wait is not configurable',
+  sd: 'Tailgate has no service discovery; the host list is used as written',
+  sd_scheme: 'Tailgate has no service discovery',
+  disable_host_sanitize: 'hosts must be URLs such as http://host:port',
+}
