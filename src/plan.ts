@@ -212,7 +212,7 @@ function compileBackend(
   }
 }
 
-/** What a url_pattern placeholder can refer to: the endpoint's params and earlier backends. */
+/** The sources of a url_pattern's placeholders: the endpoint's params and earlier backends. */
 export interface TemplateContext {
   params: string[]
   /** Index of the backend whose url_pattern this is. */
@@ -223,8 +223,8 @@ export interface TemplateContext {
 /**
  * Splits `a/{id}/b` into ['a/', 0, '/b'] where 0 is the index of `id` in the endpoint params.
  * In a sequential endpoint `{resp0_x}` becomes a reference to backend 0's response, when backend
- * 0 runs before this one. Any other placeholder, such as `{JWT.sub}`, stays literal text, which
- * KrakenD also sends when it has no value for it; the config rules warn about those.
+ * 0 runs before this one. Any other placeholder, such as `{JWT.sub}`, stays literal text, as
+ * KrakenD sends it when it has no value for it. The config rules warn about those.
  */
 export function compileTemplate(pattern: string, context: TemplateContext): UrlTemplate {
   const parts: UrlTemplate = []

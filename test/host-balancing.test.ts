@@ -10,8 +10,8 @@ afterEach(async () => {
   for (const server of servers.splice(0).reverse()) await server.stop()
 })
 
-// Each host answers after 50 ms, so that every attempt of a race has reached its host before the
-// winner's answer aborts the others.
+// Each host responds after 50 ms, so that every attempt of a race has reached its host before
+// the winner's response aborts the others.
 function slowHosts(count: number): StubBackend[] {
   return Array.from({ length: count }, (_, index) => {
     const host = startStubBackend(async () => {

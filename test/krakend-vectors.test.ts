@@ -26,7 +26,7 @@ import {
 // test/integration_test.go; krakend-ce tests/fixtures/specs/*.json with its
 // tests/fixtures/krakend.json). Each vector is run here, or listed in LEFT_OUT with the reason.
 // Where Tailgate deliberately differs (see docs/krakend-differences.md), the vector asserts
-// Tailgate's behaviour and its title says so.
+// Tailgate's behaviour and its title states the difference.
 //
 // Vectors about the proxy pipeline run through a real gateway against backends on 127.0.0.1;
 // those about one transformation step call that step directly.

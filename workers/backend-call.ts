@@ -17,8 +17,8 @@ const ERROR_BODY_LIMIT = 4096
 const USER_AGENT = 'Tailgate'
 
 /**
- * What a backend call produced: data for the merge, or a relayed no-op response, or failures.
- * `incomplete` marks data that stands for a failure, such as return_error_details.
+ * The result of a backend call: data for the merge, or a relayed no-op response, or failures.
+ * `incomplete` marks data that reports a failure, such as return_error_details.
  */
 export type BackendOutcome =
   | { ok: true; data: Data | null; raw?: RawResponse; incomplete?: boolean }
@@ -42,7 +42,7 @@ export class BackendCall {
     private readonly stats: StatsWriter,
   ) {}
 
-  /** Runs the race; `responses` holds earlier backends' data in a sequential endpoint. */
+  /** Runs the race; `responses` contains earlier backends' data in a sequential endpoint. */
   async run(
     task: Task,
     signal: AbortSignal,
@@ -175,18 +175,24 @@ export function encodePathParam(value: string): string {
 
 /**
  * Encodes the client's allowed query pairs, sorted by name with each name's values in request
- * order, as KrakenD's url.Values.Encode does; they follow the url_pattern's own query.
+ * order, as KrakenD's url.Values.Encode does. They follow the url_pattern's own query.
  */
 function appendedQuery(pairs: readonly string[], allowed: string[] | null): string {
-  const kept: [string, string][] = []
+  const selected: [string, string][] = []
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i]!
-    if (!allowed || allowed.includes(name)) kept.push([name, pairs[i + 1]!])
+    if (!allowed || allowed.includes(name)) selected.push([name, pairs[i + 1]!])
   }
-  if (kept.length > 1) kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-  return kept
+  // Array.prototype.sort is stable, so each name's values keep their request order.
+  if (selected.length > 1) selected.sort(([a], [b]) => compareNames(a, b))
+  return selected
     .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
     .join('&')
+}
+
+function compareNames(a: string, b: string): number {
+  if (a === b) return 0
+  return a < b ? -1 : 1
 }
 
 // A body that the client may receive (return_error_code, return_error_details) is kept whole;

@@ -2,7 +2,7 @@ import type { BackendPlan } from '../src/plan.ts'
 import type { Data } from './decode.ts'
 import type { Failure } from './race.ts'
 
-// `extra_config["backend/http"].return_error_details: "<name>"`: a backend that answers with a
+// `extra_config["backend/http"].return_error_details: "<name>"`: a backend that responds with a
 // status other than 200 or 201 contributes {"error_<name>": {...}} to the response instead of
 // failing it. KrakenD builds this object after the response manipulation, so it is never
 // targeted, filtered, mapped or grouped, and it marks the response incomplete.

@@ -4,8 +4,8 @@ import { isJsonObject } from './json.ts'
 
 // The flatmap_filter operations of KrakenD (library krakend/flatmap), applied in order to data
 // that belongs to one response, which they change in place:
-// - move [src, dst]: moves the value at src to dst; `*` in src matches every key or array item,
-//   and a `*` in dst takes the key that the `*` at the same position in src matched.
+// - move [src, dst]: moves the value at src to dst. A `*` in src matches every key or array
+//   item, and a `*` in dst takes the key that the `*` at the same position in src matched.
 // - del [path, ...]: deletes each path; a `*` as the last step empties the container.
 // - append [src, dst]: when both are arrays, dst becomes dst's items followed by src's, and src is
 //   deleted.
@@ -146,7 +146,10 @@ function renameKey(parent: Data, from: string, to: string, value: unknown): void
   if (from === to) return
   const entries = Object.entries(parent).filter(([key]) => key !== to)
   for (const key of Object.keys(parent)) delete parent[key]
-  for (const [key, child] of entries) parent[key === from ? to : key] = key === from ? value : child
+  for (const [key, child] of entries) {
+    if (key === from) parent[to] = value
+    else parent[key] = child
+  }
 }
 
 function isContainer(value: unknown): value is Container {
@@ -202,7 +205,7 @@ function withoutHoles(array: unknown[]): unknown[] {
 }
 
 function compact(array: unknown[]): void {
-  let kept = 0
-  for (const item of array) if (item !== HOLE) array[kept++] = item
-  array.length = kept
+  let length = 0
+  for (const item of array) if (item !== HOLE) array[length++] = item
+  array.length = length
 }

@@ -4,7 +4,7 @@ import { applyFlatmap } from './flatmap.ts'
 import { isJsonObject } from './json.ts'
 
 // Per-backend response manipulation in KrakenD's order: target, then allow or deny, then
-// mapping, then group; or, when the backend has a flatmap_filter, target, then the flatmap
+// mapping, then group. A backend with a flatmap_filter runs target, then the flatmap
 // operations, then group. Each step returns a new object or mutates one that the decoder created
 // for this response only, so no shared data is ever changed.
 

@@ -1,11 +1,11 @@
 import type { BackendOutcome } from './backend-call.ts'
 import type { Data } from './decode.ts'
 
-/** What an endpoint's backends produced together, before the endpoint-level steps. */
+/** The combined result of an endpoint's backends, before the endpoint-level steps. */
 export interface MergeResult {
   /** At least one backend produced a response; false means the endpoint failed. */
   responded: boolean
-  /** The merged data; null only when a single backend answered a JSON `null`. */
+  /** The merged data; null only when a single backend returned a JSON `null`. */
   data: Data | null
   /** Every backend ran and succeeded with data, and none returned error details. */
   complete: boolean

@@ -17,8 +17,8 @@ export interface RenderedBody {
 }
 
 /**
- * Renders response data. `data` is null when a single backend answered a JSON `null`; JSON then
- * writes `null`, as KrakenD does. `accept` is the client's Accept header, read by `negotiate`.
+ * Renders response data. `data` is null when a single backend returned a JSON `null`, which
+ * JSON output writes as `null`, as KrakenD does. `accept` is the client's Accept header, read by `negotiate`.
  */
 export function renderData(data: Data | null, encoding: OutputEncoding, accept = ''): RenderedBody {
   switch (encoding) {
@@ -50,26 +50,26 @@ const OFFERS: [string, OutputEncoding][] = [
 ]
 
 /**
- * Picks json, xml or yaml from an Accept header the way gin's NegotiateFormat does: media ranges
- * are tried in the order written (q-values are not read), and the first one that matches an offer
- * wins; `*` matches anything from there on. No match, or no header, gives JSON.
+ * Picks json, xml or yaml from an Accept header the way gin's NegotiateFormat does. Media ranges
+ * are tried in the order written, without reading q-values, and the first one that matches an
+ * offer wins. A `*` matches anything from there on. No match, or no header, gives JSON.
  */
 export function negotiate(accept: string): OutputEncoding {
   for (const range of accept.split(',')) {
-    const wanted = range.split(';')[0]!.trim()
-    if (wanted === '') continue
+    const mediaRange = range.split(';')[0]!.trim()
+    if (mediaRange === '') continue
     for (const [offer, encoding] of OFFERS) {
-      if (matchesOffer(wanted, offer)) return encoding
+      if (matchesOffer(mediaRange, offer)) return encoding
     }
   }
   return 'json'
 }
 
-function matchesOffer(wanted: string, offer: string): boolean {
+function matchesOffer(mediaRange: string, offer: string): boolean {
   let i = 0
-  for (; i < wanted.length && i < offer.length; i++) {
-    if (wanted[i] === '*') return true
-    if (wanted[i] !== offer[i]) return false
+  for (; i < mediaRange.length && i < offer.length; i++) {
+    if (mediaRange[i] === '*') return true
+    if (mediaRange[i] !== offer[i]) return false
   }
-  return i === wanted.length
+  return i === mediaRange.length
 }

@@ -10,16 +10,16 @@ import { renderData } from './render.ts'
 
 // From backend outcomes to the client's response, in KrakenD's order: merge, endpoint-level
 // flatmap, static data, render. The status rules follow KrakenD's router (lura
-// router/gin/endpoint.go) except when no backend produced a response: KrakenD then answers 500
-// with an empty body, Tailgate 502 (504 when the endpoint timed out) with a JSON error body that
-// lists what failed.
+// router/gin/endpoint.go) except when no backend produced a response. KrakenD then responds
+// with 500 and an empty body, Tailgate with 502 (504 when the endpoint timed out) and a JSON
+// error body that lists what failed.
 
 export const COMPLETED_HEADER = 'x-krakend-completed'
 const TEXT_TYPE = 'text/plain; charset=utf-8'
 
 export interface EndpointResponse {
   result: TaskResult
-  /** Some backends answered, but not all of them completely: the stats count it as partial. */
+  /** Some backends returned data, but not all of them complete data; the stats count it. */
   partial: boolean
 }
 

@@ -54,7 +54,7 @@ function isArrayOfScalars(value: unknown): boolean {
   return Array.isArray(value) && value.some((item) => !isElementObject(item))
 }
 
-// NOTE: key names are written as they are; a key that is not a valid XML name, such as one with
+// NOTE: key names are written as they are. A key that is not a valid XML name, such as one with
 // a space, yields a document that XML parsers reject, as it does with mxj.
 function writeElement(key: string, value: unknown): string {
   if (Array.isArray(value)) {

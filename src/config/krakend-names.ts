@@ -1,5 +1,5 @@
-// Names from KrakenD's config format that Tailgate recognises, so that a key it does not
-// implement gets a warning that says so instead of "unknown key".
+// Names from KrakenD's config format that Tailgate recognises. A key that Tailgate does not
+// implement gets a warning that names it as such, in place of "unknown key".
 
 /**
  * Old Go import paths that KrakenD CE accepts in place of a namespace's short name (the alias

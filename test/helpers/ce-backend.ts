@@ -16,7 +16,7 @@ export const CE_XML = `<?xml version="1.0" encoding="UTF-8"?>
 
 const SUBTREES = ['/param_forwarding/', '/collection/', '/delayed/', '/redirect/']
 
-/** How long /delayed/ waits before it answers. */
+/** How long /delayed/ waits before it responds. */
 export const CE_DELAY_MS = 300
 
 /** Starts the replica of krakend-ce's test backend (port 8081 in the original config). */

@@ -12,7 +12,7 @@ export interface RecordedRequest {
   body: string
 }
 
-/** Answers a request; `recorded.body` holds the request body, which has been read already. */
+/** Builds the response to a request; `recorded.body` is the request body, already read. */
 export type StubHandler = (
   request: Request,
   url: URL,
@@ -29,7 +29,7 @@ export interface StubBackend {
 export const GO_NOT_FOUND = '404 page not found\n'
 const TEXT_TYPE = 'text/plain; charset=utf-8'
 
-/** Starts a backend whose handler answers every request; unhandled errors become 500s. */
+/** Starts a backend whose handler responds to every request. */
 export function startStubBackend(handler: StubHandler): StubBackend {
   const requests: RecordedRequest[] = []
   const server: Server<undefined> = Bun.serve({
@@ -57,7 +57,7 @@ export function startStubBackend(handler: StubHandler): StubBackend {
   }
 }
 
-/** Starts a backend that answers by exact path from a table and 404 otherwise. */
+/** Starts a backend that responds by exact path from a table, and with 404 to other paths. */
 export function startRoutes(routes: Record<string, StubHandler | unknown>): StubBackend {
   return startStubBackend((request, url, recorded) => {
     const route = routes[url.pathname]
