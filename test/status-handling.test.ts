@@ -64,4 +64,28 @@ describe('backend status codes', () => {
     })
     expect(response.headers.get('x-krakend-completed')).toBe('false')
   })
+
+  test('a no-op backend adds empty data to a merge', async () => {
+    const backend = startStubBackend((_, url) =>
+      url.pathname === '/raw' ? new Response('not json', { status: 404 }) : json({ a: 1 }),
+    )
+    servers.push(backend)
+    const started = await startTestGateway({
+      version: 3,
+      endpoints: [
+        {
+          endpoint: '/v',
+          backend: [
+            { host: [backend.url], url_pattern: '/json' },
+            { host: [backend.url], url_pattern: '/raw', encoding: 'no-op' },
+          ],
+        },
+      ],
+    })
+    servers.push(started)
+    const response = await started.request('/v')
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ a: 1 })
+    expect(response.headers.get('x-krakend-completed')).toBe('true')
+  })
 })

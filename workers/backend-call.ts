@@ -178,6 +178,7 @@ export function encodePathParam(value: string): string {
  * order, as KrakenD's url.Values.Encode does. They follow the url_pattern's own query.
  */
 function appendedQuery(pairs: readonly string[], allowed: string[] | null): string {
+  if (pairs.length === 0) return ''
   const selected: [string, string][] = []
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i]!
