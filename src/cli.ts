@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util'
+import { availableParallelism } from 'node:os'
+import { startGateway, DEFAULT_PORT } from './gateway.ts'
+import { ConfigError } from './config/load.ts'
+import { formatProblem } from './config/problems.ts'
+import { FETCH_POOL_SOCKETS } from '../workers/http-client.ts'
+
+const HELP = `Usage: bun run gateway [options]
+
+Serves the endpoints of a KrakenD-style config (version 3).
+
+Options:
+  -c, --config PATH     config file (default: config/krakend.json)
+  -p, --port N          port to listen on (default: the config's "port", then ${DEFAULT_PORT})
+      --host ADDRESS    address to listen on (default: 0.0.0.0)
+  -w, --workers N       worker threads for backend calls; 0 runs them on the main thread
+                        (default: available parallelism, ${availableParallelism()} here)
+      --max-sockets N   backend requests in flight for the whole process, split between
+                        workers; more wait in a queue (default: ${FETCH_POOL_SOCKETS})
+      --http-client C   pooled-fetch (default) or fetch (no in-flight cap), for comparison
+  -h, --help            show this help
+`
+
+/** Parses a whole number flag, or exits with a message naming the flag and the value. */
+function integerFlag(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < min) {
+    fail(`--${name} must be a whole number ≥ ${min}; got '${value}'`)
+  }
+  return number
+}
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\nRun with --help for usage.\n`)
+  process.exit(2)
+}
+
+async function main(): Promise<void> {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      options: {
+        config: { type: 'string', short: 'c', default: 'config/krakend.json' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        workers: { type: 'string', short: 'w' },
+        'max-sockets': { type: 'string' },
+        'http-client': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }))
+  } catch (error) {
+    fail((error as Error).message)
+  }
+  if (values.help) {
+    process.stdout.write(HELP)
+    return
+  }
+  const client = values['http-client']
+  if (client !== undefined && client !== 'pooled-fetch' && client !== 'fetch') {
+    fail(`--http-client must be pooled-fetch or fetch; got '${client}'`)
+  }
+
+  try {
+    const gateway = await startGateway({
+      configFile: values.config,
+      port: integerFlag('port', values.port, 0),
+      hostname: values.host,
+      workers: integerFlag('workers', values.workers, 0),
+      maxSockets: integerFlag('max-sockets', values['max-sockets'], 1),
+      httpClient: client,
+    })
+    const shutdown = () => void gateway.stop().then(() => process.exit(0))
+    process.once('SIGINT', shutdown)
+    process.once('SIGTERM', shutdown)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`)
+      const count = error.problems.filter((problem) => problem.severity === 'error').length
+      process.stderr.write(`${values.config}: ${count} error(s); the gateway did not start\n`)
+      process.exit(1)
+    }
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') fail(`port ${values.port ?? 'from the config'} is already in use`)
+    throw error
+  }
+}
+
+await main()

@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { parseTree, getNodeValue, printParseErrorCode, type ParseError } from 'jsonc-parser'
+import { Value } from '@sinclair/typebox/value'
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
+import { Service, type ServiceConfig } from './schema.ts'
+import { checkService, type Finding } from './rules.ts'
+import {
+  formatPath,
+  formatProblem,
+  locate,
+  offsetToLineColumn,
+  pointerToSegments,
+  type ConfigProblem,
+} from './problems.ts'
+import { ErrorCode, TailgateError } from '../errors.ts'
+
+export interface LoadedConfig {
+  file: string
+  config: ServiceConfig
+  /** sha256 of the file's bytes, for telling versions of the file apart. */
+  hash: string
+  warnings: ConfigProblem[]
+}
+
+/** A config that failed to load; `problems` lists every error and warning found. */
+export class ConfigError extends TailgateError {
+  readonly problems: ConfigProblem[]
+
+  constructor(file: string, problems: ConfigProblem[]) {
+    const errors = problems.filter((problem) => problem.severity === 'error')
+    super(
+      ErrorCode.CONFIG_INVALID,
+      `invalid config ${file}: ${errors.length} error(s)\n${errors.map(formatProblem).join('\n')}`,
+    )
+    this.problems = problems
+  }
+}
+
+/** Reads and validates a config file; throws ConfigError listing every problem found. */
+export function loadConfigFile(file: string): LoadedConfig {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error)
+    throw new ConfigError(file, [
+      { severity: 'error', file, path: '', message: `cannot read the file (${reason})` },
+    ])
+  }
+  return parseConfigText(text, file)
+}
+
+/** Parses and validates config text; `file` names it in messages. */
+export function parseConfigText(text: string, file: string): LoadedConfig {
+  const syntaxErrors: ParseError[] = []
+  const tree = parseTree(text, syntaxErrors, { disallowComments: true, allowTrailingComma: false })
+  if (syntaxErrors.length > 0 || !tree) {
+    const problems: ConfigProblem[] = syntaxErrors.map((error) => ({
+      severity: 'error',
+      file,
+      path: '',
+      ...offsetToLineColumn(text, error.offset),
+      message: `invalid JSON: ${describeSyntaxError(printParseErrorCode(error.error))}`,
+    }))
+    if (problems.length === 0) {
+      problems.push({ severity: 'error', file, path: '', message: 'the file is empty' })
+    }
+    throw new ConfigError(file, problems)
+  }
+
+  const value = getNodeValue(tree) as unknown
+  const problems: ConfigProblem[] = []
+  const problem = (
+    severity: ConfigProblem['severity'],
+    segments: (string | number)[],
+    message: string,
+  ) =>
+    problems.push({
+      severity,
+      file,
+      path: formatPath(segments),
+      ...locate(text, tree, segments),
+      message,
+    })
+
+  for (const error of Value.Errors(Service, value)) {
+    const segments = pointerToSegments(error.path)
+    if (error.type === ValueErrorType.ObjectAdditionalProperties) {
+      problem('warning', segments, describeUnknownKey(segments))
+    } else {
+      problem('error', segments, describeSchemaError(error))
+    }
+  }
+  for (const finding of checkSemantics(value)) {
+    problem(finding.severity, finding.path, finding.message)
+  }
+  problems.sort(byPosition)
+  if (problems.some((p) => p.severity === 'error')) throw new ConfigError(file, problems)
+
+  return {
+    file,
+    config: deepFreeze(value as ServiceConfig),
+    hash: createHash('sha256').update(text).digest('hex').slice(0, 16),
+    warnings: problems,
+  }
+}
+
+// Problems are listed in file order, as a reader goes through the file.
+function byPosition(a: ConfigProblem, b: ConfigProblem): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
+}
+
+function describeUnknownKey(segments: (string | number)[]): string {
+  const key = segments[segments.length - 1]
+  if (segments[segments.length - 2] === 'extra_config') {
+    return `extra_config namespace "${key}" is not supported by Tailgate and is ignored`
+  }
+  return `unknown key "${key}" is ignored`
+}
+
+// The semantic rules also run on a config that failed the schema, so that one pass reports every
+// error. Where a schema error makes a rule meet a value of the wrong type, that rule's findings
+// are skipped: the schema error already points there.
+function checkSemantics(value: unknown): Finding[] {
+  try {
+    return checkService(value as ServiceConfig)
+  } catch {
+    return []
+  }
+}
+
+function describeSchemaError(error: ValueError): string {
+  const got = `got ${JSON.stringify(error.value) ?? 'nothing'}`
+  if (error.type === ValueErrorType.Union) {
+    const literals = (error.schema.anyOf as { const?: unknown }[])
+      .map((branch) => branch.const)
+      .filter((value) => value !== undefined)
+    if (literals.length > 0)
+      return `must be one of ${literals.map((v) => JSON.stringify(v)).join(', ')}; ${got}`
+    if (
+      error.schema.anyOf.some((branch: { pattern?: string }) => branch.pattern?.includes('ms|s'))
+    ) {
+      return `must be a duration such as "2s" or "300ms"; ${got}`
+    }
+  }
+  if (error.type === ValueErrorType.ObjectRequiredProperty) {
+    return `required key is missing`
+  }
+  return `${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}; ${got}`
+}
+
+function describeSyntaxError(code: string): string {
+  // printParseErrorCode returns names such as "CommaExpected"; make them read as words.
+  return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,200 @@
+import type { ConfigProblem, PathSegment } from './problems.ts'
+import type { ServiceConfig } from './schema.ts'
+
+// Semantic rules that a schema cannot express. Each finding names the JSON path it is about.
+
+export const RESERVED_PATH_PREFIXES = ['/__stats', '/__health', '/__metrics', '/__debug', '/__echo']
+const PLACEHOLDER = /\{([^{}]+)\}/g
+const HOST = /^(https?:\/\/)?([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/?$/
+const NON_IDEMPOTENT = new Set(['POST', 'PATCH'])
+
+export type Finding = { severity: ConfigProblem['severity']; path: PathSegment[]; message: string }
+
+/** Lists the placeholder names of an endpoint path such as `/users/{id}/posts/{post}`. */
+export function endpointParams(path: string): string[] {
+  return [...path.matchAll(PLACEHOLDER)].map((match) => match[1]!)
+}
+
+/** Adds `http://` when a host has no scheme and removes a trailing slash, as KrakenD does. */
+export function normaliseHost(host: string): string {
+  const withScheme = /^https?:\/\//.test(host) ? host : `http://${host}`
+  return withScheme.endsWith('/') ? withScheme.slice(0, -1) : withScheme
+}
+
+export function checkService(config: ServiceConfig): Finding[] {
+  const findings: Finding[] = []
+  if (config.version !== 3) {
+    findings.push({
+      severity: 'error',
+      path: ['version'],
+      message: `unsupported version ${config.version}; Tailgate reads version 3 configs`,
+    })
+  }
+  checkHosts(config.host ?? [], ['host'], findings)
+  checkDurations(config, [], findings)
+  const endpoints = config.endpoints ?? []
+  endpoints.forEach((_, index) => checkEndpoint(config, index, findings))
+  checkRouteConflicts(config, findings)
+  return findings
+}
+
+function checkEndpoint(config: ServiceConfig, index: number, findings: Finding[]): void {
+  const endpoint = config.endpoints![index]!
+  const at: PathSegment[] = ['endpoints', index]
+  const method = (endpoint.method ?? 'GET').toUpperCase()
+  const name = `${method} ${endpoint.endpoint}`
+
+  checkEndpointPath(endpoint.endpoint, [...at, 'endpoint'], findings)
+  checkDurations(endpoint, at, findings)
+  if (endpoint.backend.length === 0) {
+    findings.push({
+      severity: 'error',
+      path: [...at, 'backend'],
+      message: `endpoint ${name} has no backends; add at least one`,
+    })
+  }
+  if (endpoint.output_encoding === 'no-op' && endpoint.backend.length > 1) {
+    findings.push({
+      severity: 'error',
+      path: [...at, 'output_encoding'],
+      message: `endpoint ${name} uses no-op output with ${endpoint.backend.length} backends; no-op relays one backend response as is, so use one backend or another output_encoding`,
+    })
+  }
+  const calls = endpoint.concurrent_calls ?? 1
+  const idempotent =
+    endpoint.extra_config?.['tailgate/hedging']?.idempotent ??
+    config.extra_config?.['tailgate/hedging']?.idempotent ??
+    false
+  if (calls > 1 && NON_IDEMPOTENT.has(method) && !idempotent) {
+    findings.push({
+      severity: 'error',
+      path: [...at, 'concurrent_calls'],
+      message: `concurrent_calls ${calls} on ${name} would send each ${method} ${calls} times; set extra_config["tailgate/hedging"].idempotent to true only if the backends are idempotent`,
+    })
+  }
+
+  const params = new Set(endpointParams(endpoint.endpoint))
+  endpoint.backend.forEach((backend, backendIndex) => {
+    const backendAt = [...at, 'backend', backendIndex]
+    for (const match of backend.url_pattern.matchAll(PLACEHOLDER)) {
+      if (!params.has(match[1]!)) {
+        findings.push({
+          severity: 'error',
+          path: [...backendAt, 'url_pattern'],
+          message: `placeholder {${match[1]}} is not a parameter of endpoint ${name}; defined parameters: ${[...params].map((p) => `{${p}}`).join(', ') || 'none'}`,
+        })
+      }
+    }
+    if (!backend.url_pattern.startsWith('/')) {
+      findings.push({
+        severity: 'error',
+        path: [...backendAt, 'url_pattern'],
+        message: `url_pattern '${backend.url_pattern}' must start with /`,
+      })
+    }
+    const hosts = backend.host ?? config.host ?? []
+    if (hosts.length === 0) {
+      findings.push({
+        severity: 'error',
+        path: [...backendAt, 'host'],
+        message: 'backend has no host; set its host list or the service-level host list',
+      })
+    }
+    checkHosts(backend.host ?? [], [...backendAt, 'host'], findings)
+    if (backend.allow?.length && backend.deny?.length) {
+      findings.push({
+        severity: 'warning',
+        path: [...backendAt, 'deny'],
+        message: 'deny is ignored because allow is set, as in KrakenD',
+      })
+    }
+  })
+}
+
+function checkEndpointPath(path: string, at: PathSegment[], findings: Finding[]): void {
+  const reserved = RESERVED_PATH_PREFIXES.find(
+    (prefix) => path === prefix || path.startsWith(`${prefix}/`),
+  )
+  if (reserved) {
+    findings.push({
+      severity: 'error',
+      path: at,
+      message: `endpoint path ${path} is reserved by the gateway (${RESERVED_PATH_PREFIXES.join(', ')})`,
+    })
+  }
+  for (const segment of path.split('/')) {
+    if (segment.includes('{') && !/^\{[\w-]+\}$/.test(segment)) {
+      findings.push({
+        severity: 'error',
+        path: at,
+        message: `path segment '${segment}' is invalid: a parameter must be a whole segment such as {id}, with letters, digits, _ or -`,
+      })
+    }
+  }
+}
+
+function checkHosts(hosts: string[], at: PathSegment[], findings: Finding[]): void {
+  hosts.forEach((host, index) => {
+    if (!HOST.test(host)) {
+      findings.push({
+        severity: 'error',
+        path: [...at, index],
+        message: `host '${host}' is invalid; write a scheme, name and optional port such as http://127.0.0.1:8000, with no path`,
+      })
+    }
+  })
+}
+
+function checkDurations(
+  node: { timeout?: string | number; cache_ttl?: string | number },
+  at: PathSegment[],
+  findings: Finding[],
+): void {
+  for (const key of ['timeout', 'cache_ttl'] as const) {
+    if (typeof node[key] === 'number') {
+      findings.push({
+        severity: 'warning',
+        path: [...at, key],
+        message: `bare number ${node[key]} is read as nanoseconds, as KrakenD does; write a string such as "${node[key]}s" if you meant seconds`,
+      })
+    }
+  }
+}
+
+// Two endpoints with the same method must not put differently named parameters at the same
+// place of the same prefix (`/users/{id}` and `/users/{uid}/posts`): the router cannot tell them
+// apart. Duplicate method+path pairs are reported here as well.
+function checkRouteConflicts(config: ServiceConfig, findings: Finding[]): void {
+  const seen = new Map<string, number>()
+  const paramNames = new Map<string, { name: string; index: number }>()
+  ;(config.endpoints ?? []).forEach((endpoint, index) => {
+    const method = (endpoint.method ?? 'GET').toUpperCase()
+    const key = `${method} ${endpoint.endpoint}`
+    const first = seen.get(key)
+    if (first !== undefined) {
+      findings.push({
+        severity: 'error',
+        path: ['endpoints', index],
+        message: `duplicate endpoint ${key}; it is already defined at endpoints[${first}]`,
+      })
+      return
+    }
+    seen.set(key, index)
+    const segments = endpoint.endpoint.split('/')
+    segments.forEach((segment, position) => {
+      const param = /^\{([\w-]+)\}$/.exec(segment)?.[1]
+      if (!param) return
+      const prefix = `${method} ${segments.slice(0, position).join('/')}`
+      const other = paramNames.get(prefix)
+      if (other && other.name !== param) {
+        findings.push({
+          severity: 'error',
+          path: ['endpoints', index, 'endpoint'],
+          message: `parameter {${param}} conflicts with {${other.name}} at the same place in endpoints[${other.index}]; use the same name`,
+        })
+      } else if (!other) {
+        paramNames.set(prefix, { name: param, index })
+      }
+    })
+  })
+}

@@ -1,0 +1,151 @@
+import { Elysia } from 'elysia'
+import type { Server } from 'bun'
+import type { EndpointPlan } from './plan.ts'
+import type { PlanSet, Task, TaskResult } from './messages.ts'
+import type { Dispatcher } from './pool.ts'
+import type { StatsRegistry } from './stats.ts'
+import { ErrorCode, errorResponse } from './errors.ts'
+import { log } from './log.ts'
+
+// The HTTP front: one Elysia route per endpoint and method. A handler reduces the request to a
+// task (path params, the allowed query and headers, the body) and hands it to the dispatcher.
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+// Request headers that describe the client's connection, never forwarded (RFC 9110 section 7.6.1),
+// and Host, which fetch sets from the backend URL.
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'host',
+  'content-length',
+])
+
+export interface FrontState {
+  planSet: PlanSet
+  dispatcher: Dispatcher
+  stats: StatsRegistry
+}
+
+/** Builds the Elysia app that serves a plan set. */
+export function buildApp(state: FrontState): Elysia {
+  const app = new Elysia()
+  app.get('/__stats', () => Response.json(state.stats.snapshot(state.planSet.endpoints)))
+
+  const methodsByPath = new Map<string, string[]>()
+  state.planSet.endpoints.forEach((plan, index) => {
+    const route = toRouterPath(plan.path)
+    app.route(plan.method, route, createHandler(state, plan, index))
+    methodsByPath.set(route, [...(methodsByPath.get(route) ?? []), plan.method])
+  })
+  for (const [route, allowed] of methodsByPath) {
+    for (const method of METHODS) {
+      if (allowed.includes(method)) continue
+      app.route(method, route, ({ request }) =>
+        errorResponse(
+          405,
+          {
+            code: ErrorCode.METHOD_NOT_ALLOWED,
+            message: `${request.method} is not allowed on ${new URL(request.url).pathname}; allowed: ${allowed.join(', ')}`,
+          },
+          { allow: allowed.join(', ') },
+        ),
+      )
+    }
+  }
+
+  app.onError(({ code, request, error }) => {
+    if (code === 'NOT_FOUND') {
+      const path = new URL(request.url).pathname
+      return errorResponse(404, {
+        code: ErrorCode.ROUTE_NOT_FOUND,
+        message: `no endpoint matches ${request.method} ${path}`,
+      })
+    }
+    log.error(
+      { err: error, method: request.method, url: request.url },
+      'request failed in the gateway',
+    )
+    return errorResponse(500, { code: ErrorCode.INTERNAL, message: 'internal gateway error' })
+  })
+  return app
+}
+
+/** `/users/{id}` → `/users/:id`. */
+export function toRouterPath(path: string): string {
+  return path.replace(/\{([\w-]+)\}/g, ':$1')
+}
+
+type HandlerContext = {
+  request: Request
+  params: Record<string, string>
+  server: Server<unknown> | null
+}
+
+function createHandler(state: FrontState, plan: EndpointPlan, index: number) {
+  const generation = state.planSet.generation
+  const forwardsQuery = plan.inputQuery === '*' || plan.inputQuery.length > 0
+  const hasBody = plan.method !== 'GET'
+
+  return async ({ request, params, server }: HandlerContext): Promise<Response> => {
+    const values: string[] = []
+    for (const name of plan.params) {
+      const value = params[name] ?? ''
+      if (value === '.' || value === '..') return badParam(name, value)
+      values.push(value)
+    }
+    const task: Task = {
+      generation,
+      endpoint: index,
+      params: values,
+      query: forwardsQuery ? allowedQuery(request.url, plan.inputQuery) : [],
+      headers: allowedHeaders(request.headers, plan.inputHeaders),
+      body: hasBody ? new Uint8Array(await request.arrayBuffer()) : null,
+      clientIp: server?.requestIP(request)?.address ?? '',
+      host: request.headers.get('host') ?? '',
+    }
+    return toResponse(await state.dispatcher.run(task))
+  }
+}
+
+function badParam(name: string, value: string): Response {
+  return errorResponse(400, {
+    code: ErrorCode.BAD_PATH_PARAM,
+    message: `path parameter '${name}' must not be '${value}': dot segments would change the backend path`,
+  })
+}
+
+function allowedQuery(url: string, allowed: string[] | '*'): string[] {
+  const at = url.indexOf('?')
+  if (at < 0) return []
+  const pairs: string[] = []
+  for (const [name, value] of new URLSearchParams(url.slice(at + 1))) {
+    if (allowed === '*' || allowed.includes(name)) pairs.push(name, value)
+  }
+  return pairs
+}
+
+function allowedHeaders(headers: Headers, allowed: string[] | '*'): string[] {
+  const pairs: string[] = []
+  if (allowed === '*') {
+    headers.forEach((value, name) => {
+      if (!NOT_FORWARDED.has(name)) pairs.push(name, value)
+    })
+    return pairs
+  }
+  for (const name of allowed) {
+    if (NOT_FORWARDED.has(name)) continue
+    const value = headers.get(name)
+    if (value !== null) pairs.push(name, value)
+  }
+  return pairs
+}
+
+export function toResponse(result: TaskResult): Response {
+  return new Response(result.body, { status: result.status, headers: result.headers })
+}

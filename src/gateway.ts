@@ -1,0 +1,85 @@
+import { availableParallelism } from 'node:os'
+import type { Server } from 'bun'
+import { loadConfigFile, type LoadedConfig } from './config/load.ts'
+import { formatProblem } from './config/problems.ts'
+import { compilePlans } from './plan.ts'
+import { StatsRegistry } from './stats.ts'
+import { createDispatcher, type Dispatcher } from './pool.ts'
+import { buildApp } from './front.ts'
+import type { HttpClientOptions, PlanSet } from './messages.ts'
+import { log } from './log.ts'
+
+export const DEFAULT_PORT = 8080
+
+export interface GatewayOptions {
+  configFile: string
+  /** Overrides the config's port; 0 picks a free port. */
+  port?: number
+  hostname?: string
+  /** Worker threads; 0 runs tasks on the main thread. Defaults to the available parallelism. */
+  workers?: number
+  httpClient?: HttpClientOptions['client']
+  maxSockets?: number
+}
+
+export interface Gateway {
+  readonly port: number
+  readonly url: string
+  readonly workers: number
+  readonly config: LoadedConfig
+  readonly stats: StatsRegistry
+  readonly dispatcher: Dispatcher
+  stop(): Promise<void>
+}
+
+/** Loads the config, starts the worker pool and the HTTP front. Throws ConfigError on a bad config. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const loaded = loadConfigFile(options.configFile)
+  for (const warning of loaded.warnings) log.warn({ path: warning.path }, formatProblem(warning))
+
+  const stats = new StatsRegistry()
+  const planSet: PlanSet = { generation: 1, endpoints: compilePlans(loaded.config, stats) }
+  const workers = options.workers ?? availableParallelism()
+  const dispatcher = createDispatcher({
+    threads: workers,
+    planSet,
+    statsBuffer: stats.buffer,
+    httpClient: options.httpClient,
+    maxSockets: options.maxSockets,
+  })
+
+  const app = buildApp({ planSet, dispatcher, stats })
+  const port = options.port ?? loaded.config.port ?? DEFAULT_PORT
+  let server: Server<unknown>
+  try {
+    app.listen({ port, hostname: options.hostname ?? '0.0.0.0' })
+    server = app.server!
+  } catch (error) {
+    await dispatcher.close()
+    throw error
+  }
+
+  log.info(
+    {
+      port: server.port,
+      config: options.configFile,
+      endpoints: planSet.endpoints.length,
+      workers,
+    },
+    `gateway listening on port ${server.port} with ${planSet.endpoints.length} endpoints from ${options.configFile} and ${workers} workers`,
+  )
+
+  return {
+    port: server.port!,
+    url: `http://127.0.0.1:${server.port}`,
+    workers,
+    config: loaded,
+    stats,
+    dispatcher,
+    async stop() {
+      await server.stop(true)
+      await dispatcher.close()
+      log.info({ port: server.port }, 'gateway stopped')
+    },
+  }
+}

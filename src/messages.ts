@@ -1,0 +1,50 @@
+// Every message that crosses between the main thread and the workers. Both sides import these
+// types; nothing else is posted across the thread boundary.
+
+import type { EndpointPlan } from './plan.ts'
+
+/** One client request, reduced to what the request adds to its endpoint's plan. */
+export interface Task {
+  /** Plan generation the request was routed with; the worker runs that generation's plan. */
+  generation: number
+  /** Index of the endpoint in its plan set. */
+  endpoint: number
+  /** Path parameter values (decoded), in the order of the plan's `params`. */
+  params: string[]
+  /** Allowed query parameters as name, value pairs in request order, flattened. */
+  query: string[]
+  /** Allowed request headers as lower-case name, value pairs, flattened. */
+  headers: string[]
+  body: Uint8Array | null
+  /** Client address and Host header, for X-Forwarded-For and X-Forwarded-Host. */
+  clientIp: string
+  host: string
+}
+
+/** A finished response: status, headers as [name, value] pairs, and the body. */
+export interface TaskResult {
+  status: number
+  headers: [string, string][]
+  body: string | Uint8Array
+}
+
+/** The plans of one config version. A reload publishes a new set with a higher generation. */
+export interface PlanSet {
+  generation: number
+  endpoints: EndpointPlan[]
+}
+
+/** Data every worker receives when it starts. */
+export interface WorkerInit {
+  planSet: PlanSet
+  statsBuffer: SharedArrayBuffer
+  http: HttpClientOptions
+}
+
+/** Settings of the backend HTTP client; see workers/http-client.ts for what each one trades. */
+export interface HttpClientOptions {
+  /** `pooled-fetch` (default) caps in-flight requests at the keep-alive pool size; `fetch` does not. */
+  client: 'pooled-fetch' | 'fetch'
+  /** In-flight backend requests this thread may have; the rest wait in a queue. */
+  maxInFlight: number
+}

@@ -1,0 +1,224 @@
+import type { BackendPlan, EndpointPlan, UrlTemplate } from '../src/plan.ts'
+import type { Task } from '../src/messages.ts'
+import { Field } from '../src/stats-layout.ts'
+import type { HttpClient } from './http-client.ts'
+import type { StatsWriter } from './stats-writer.ts'
+import { decodeBody, DecodeError, type Data } from './decode.ts'
+import { manipulate } from './manipulate.ts'
+import { race, LOSER_ABORT_REASON, type AttemptResult, type Failure } from './race.ts'
+
+// One backend of an endpoint: builds its request from the task, races its attempts and turns
+// the winning body into manipulated data.
+
+/** Most bytes of a failed backend body kept for error details. */
+const ERROR_BODY_LIMIT = 4096
+const USER_AGENT = 'Tailgate'
+
+/** What a backend call produced: data for the merge, or a relayed no-op response, or failures. */
+export type BackendOutcome =
+  { ok: true; data: Data | null; raw?: RawResponse } | { ok: false; failures: Failure[] }
+
+export interface RawResponse {
+  status: number
+  headers: [string, string][]
+  body: Uint8Array
+}
+
+type AttemptValue = { data: Data | null; raw?: RawResponse }
+
+export class BackendCall {
+  private nextHost = 0
+
+  constructor(
+    readonly plan: BackendPlan,
+    private readonly endpoint: EndpointPlan,
+    private readonly http: HttpClient,
+    private readonly stats: StatsWriter,
+  ) {}
+
+  async run(task: Task, signal: AbortSignal): Promise<BackendOutcome> {
+    const { plan, endpoint, stats } = this
+    const slot = plan.statsSlot
+    const pathAndQuery = this.buildPathAndQuery(task)
+    const init: RequestInit = {
+      method: plan.method,
+      headers: this.buildHeaders(task),
+      body: task.body && plan.method !== 'GET' ? task.body : null,
+      redirect: 'follow',
+    }
+    // Each race spreads its attempts over distinct hosts when the list has several.
+    const firstHost = this.nextHost
+    this.nextHost = (this.nextHost + 1) % plan.hosts.length
+
+    stats.add(slot, Field.requests)
+    const result = await race<AttemptValue>(
+      (index, attemptSignal) => {
+        const host = plan.hosts[(firstHost + index) % plan.hosts.length]!
+        return this.attempt(host + pathAndQuery, { ...init, signal: attemptSignal }, attemptSignal)
+      },
+      {
+        attempts: endpoint.concurrentCalls,
+        signal,
+        loserDrainMs: endpoint.loserDrainMs,
+        onAttemptStart: (index) => {
+          stats.add(slot, Field.attempts)
+          if (index > 0) stats.add(slot, Field.hedges)
+        },
+        onAttemptEnd: (_, outcome) => {
+          if (outcome === 'aborted') stats.add(slot, Field.losersAborted)
+          else if (outcome === 'drained') stats.add(slot, Field.losersDrained)
+        },
+      },
+    )
+    for (const failure of result.failures) stats.add(slot, FAILURE_FIELD[failure.kind])
+    if (!result.winner) return { ok: false, failures: result.failures }
+
+    stats.win(slot, result.winner.index)
+    stats.latency(slot, result.winner.latencyMs)
+    const { data, raw } = result.winner.value
+    return { ok: true, data: data && manipulate(data, plan), raw }
+  }
+
+  private async attempt(
+    url: string,
+    init: RequestInit,
+    signal: AbortSignal,
+  ): Promise<AttemptResult<AttemptValue>> {
+    const { plan } = this
+    try {
+      return await this.http.request(url, init, async (response) => {
+        if (plan.encoding === 'no-op') {
+          const raw = {
+            status: response.status,
+            headers: responseHeaders(response),
+            body: await response.bytes(),
+          }
+          return { ok: true, value: { data: null, raw } }
+        }
+        const text = await response.text()
+        if (response.status !== 200 && response.status !== 201) {
+          return { ok: false, failure: statusFailure(response, text, url) }
+        }
+        try {
+          return { ok: true, value: { data: decodeBody(text, plan.encoding, plan.isCollection) } }
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error
+          return {
+            ok: false,
+            failure: { kind: 'decode', message: error.message, host: originOf(url) },
+          }
+        }
+      })
+    } catch (error) {
+      return { ok: false, failure: transportFailure(error, signal, url) }
+    }
+  }
+
+  private buildPathAndQuery(task: Task): string {
+    const { plan } = this
+    let url = fillTemplate(plan.path, task.params, encodePathParam)
+    let query = fillTemplate(plan.query, task.params, encodeURIComponent)
+    const allowed = plan.inputQuery
+    for (let i = 0; i < task.query.length; i += 2) {
+      const name = task.query[i]!
+      if (allowed && !allowed.includes(name)) continue
+      query += `${query ? '&' : ''}${encodeURIComponent(name)}=${encodeURIComponent(task.query[i + 1]!)}`
+    }
+    if (query) url += `?${query}`
+    return url
+  }
+
+  private buildHeaders(task: Task): Headers {
+    const headers = new Headers()
+    const allowed = this.plan.inputHeaders
+    for (let i = 0; i < task.headers.length; i += 2) {
+      const name = task.headers[i]!
+      if (allowed && !allowed.includes(name)) continue
+      headers.append(name, task.headers[i + 1]!)
+    }
+    if (!headers.has('user-agent')) headers.set('user-agent', USER_AGENT)
+    headers.set('x-forwarded-for', task.clientIp)
+    if (task.host) headers.set('x-forwarded-host', task.host)
+    return headers
+  }
+}
+
+const FAILURE_FIELD: Record<Failure['kind'], number> = {
+  status: Field.failStatus,
+  network: Field.failNetwork,
+  timeout: Field.failTimeout,
+  decode: Field.failDecode,
+  aborted: Field.losersAborted,
+}
+
+/**
+ * Percent-encodes a path parameter so that its value stays inside one path segment: `/`, `?`
+ * and `#` are escaped, and the dot segments `.` and `..`, which URL parsers resolve even when
+ * escaped, are rejected before a task is sent (see src/front.ts).
+ */
+export function encodePathParam(value: string): string {
+  return encodeURIComponent(value)
+}
+
+function fillTemplate(
+  template: UrlTemplate,
+  params: string[],
+  encode: (value: string) => string,
+): string {
+  let out = ''
+  for (const part of template) out += typeof part === 'string' ? part : encode(params[part] ?? '')
+  return out
+}
+
+function statusFailure(response: Response, text: string, url: string): Failure {
+  return {
+    kind: 'status',
+    status: response.status,
+    message: `backend returned status ${response.status}`,
+    body: text.length > ERROR_BODY_LIMIT ? text.slice(0, ERROR_BODY_LIMIT) : text,
+    contentType: response.headers.get('content-type') ?? undefined,
+    host: originOf(url),
+  }
+}
+
+function transportFailure(error: unknown, signal: AbortSignal, url: string): Failure {
+  const host = originOf(url)
+  if (signal.aborted) {
+    return signal.reason === LOSER_ABORT_REASON
+      ? { kind: 'aborted', message: 'aborted after another attempt won', host }
+      : { kind: 'timeout', message: 'endpoint timeout passed before the backend answered', host }
+  }
+  return { kind: 'network', message: `request failed: ${(error as Error).message ?? error}`, host }
+}
+
+// Hop-by-hop headers describe one connection and are never relayed (RFC 9110 section 7.6.1).
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+])
+
+const BODY_HEADERS = new Set(['content-length', 'content-encoding'])
+
+function responseHeaders(response: Response): [string, string][] {
+  const headers: [string, string][] = []
+  // fetch has already decoded the body, so its length and encoding headers no longer apply.
+  response.headers.forEach((value, name) => {
+    if (!HOP_BY_HOP.has(name) && !BODY_HEADERS.has(name) && name !== 'set-cookie') {
+      headers.push([name, value])
+    }
+  })
+  for (const cookie of response.headers.getSetCookie()) headers.push(['set-cookie', cookie])
+  return headers
+}
+
+function originOf(url: string): string {
+  const end = url.indexOf('/', url.indexOf('//') + 2)
+  return end < 0 ? url : url.slice(0, end)
+}

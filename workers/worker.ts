@@ -1,0 +1,33 @@
+import { workerData } from 'node:worker_threads'
+import Piscina from 'piscina'
+import type { Task, TaskResult, WorkerInit } from '../src/messages.ts'
+import { Executor } from './executor.ts'
+import { createHttpClient } from './http-client.ts'
+import { StatsWriter } from './stats-writer.ts'
+
+// Entry point of a pool worker thread. The plans arrive once in workerData; each task then
+// carries only what its request adds.
+
+const init = workerData as WorkerInit
+const executor = new Executor(createHttpClient(init.http), new StatsWriter(init.statsBuffer))
+executor.load(init.planSet)
+
+/** Runs one task; a binary body is transferred to the main thread instead of copied. */
+export default async function runTask(
+  task: Task,
+): Promise<TaskResult | ReturnType<typeof movable>> {
+  const result = await executor.run(task)
+  return typeof result.body === 'string' ? result : movable(result)
+}
+
+function movable(result: TaskResult) {
+  const buffer = (result.body as Uint8Array).buffer
+  return {
+    get [Piscina.transferableSymbol]() {
+      return [buffer]
+    },
+    get [Piscina.valueSymbol]() {
+      return result
+    },
+  }
+}
