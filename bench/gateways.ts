@@ -32,7 +32,10 @@ function command(spec: GatewaySpec, configPath: string, port: number): string[] 
   const common = ['--config', configPath, '--port', String(port)]
   switch (spec.kind) {
     case 'tailgate':
-      return [process.execPath, TAILGATE_ENTRY, ...common, '--workers', String(spec.workers ?? 2)]
+      return [
+        ...[process.execPath, TAILGATE_ENTRY, ...common, '--host', '127.0.0.1'],
+        ...['--workers', String(spec.workers ?? 2)],
+      ]
     case 'bun-proxy':
       return [process.execPath, 'bench/baselines/bun-proxy.ts', ...common]
     case 'bun-passthrough':

@@ -105,6 +105,7 @@ const FLAGS: Record<string, Flag> = {
     env: 'BENCH_SWEEP',
     help: 'comma-separated worker counts of the pool sweep; 0 = in-process',
     normal: '0,1,2',
+    quick: '0',
   },
   'sweep-connections': {
     env: 'BENCH_SWEEP_CONNECTIONS',

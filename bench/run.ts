@@ -35,10 +35,8 @@ function gatewayPlan(options: BenchOptions) {
   const hedging: GatewaySpec[] = [{ kind: 'bun-proxy', hedges: true }]
   if (tailgate) hedging.unshift(tailgateSpec(options.workers))
 
-  const throughput: GatewaySpec[] = [
-    { kind: 'bun-proxy', hedges: true },
-    { kind: 'bun-passthrough', hedges: false },
-  ]
+  const throughput: GatewaySpec[] = [{ kind: 'bun-proxy', hedges: true }]
+  if (!options.quick) throughput.push({ kind: 'bun-passthrough', hedges: false })
   if (options.fastGateway) throughput.push({ kind: 'fast-gateway', hedges: false })
   if (tailgate) throughput.push(tailgateSpec(options.workers))
 

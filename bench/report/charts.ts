@@ -115,10 +115,12 @@ function curvePanel(panel: CurvePanel, offsetX: number): string {
     parts.push(
       `<path d="${path.join('')}" fill="none" stroke="${color}" stroke-width="2"${dash}/>\n`,
     )
-    const legendY = MARGIN.top + 8 + i * 15
+    // The curves rise to the right, so the lower right corner of the plot stays free.
+    const legendY = y(0) - 8 - (panel.series.length - 1 - i) * 15
+    const legendX = offsetX + PANEL_WIDTH - MARGIN.right - 190
     parts.push(
-      `<line x1="${x(0) + 8}" x2="${x(0) + 30}" y1="${legendY}" y2="${legendY}" stroke="${color}" `,
-      `stroke-width="2"${dash}/><text x="${x(0) + 34}" y="${legendY + 4}">${escapeXml(series.label)}</text>\n`,
+      `<line x1="${legendX}" x2="${legendX + 22}" y1="${legendY}" y2="${legendY}" stroke="${color}" `,
+      `stroke-width="2"${dash}/><text x="${legendX + 26}" y="${legendY + 4}">${escapeXml(series.label)}</text>\n`,
     )
   })
   return parts.join('')
