@@ -27,6 +27,8 @@ export interface ClosedLoopResult {
   failed: number
   rps: number
   latencyMs: { avg: number; p50: number; p90: number; p99: number; max: number }
+  /** CPU time of the load tool's process, user plus system, in seconds. */
+  toolCpuSeconds: number | undefined
 }
 
 /** Returns whether `tool` can run here: autocannon ships as a devDependency, the others are found on PATH. */
@@ -45,7 +47,8 @@ export async function runClosedLoop(tool: LoadTool, run: ClosedLoopRun): Promise
   return runners[tool](run)
 }
 
-async function runCommand(command: string[]): Promise<string> {
+/** Runs a tool to completion; returns its stdout and the CPU seconds it used. */
+async function runCommand(command: string[]) {
   const child = Bun.spawn(command, { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
   const [stdout, stderr, code] = await Promise.all([
     new Response(child.stdout).text(),
@@ -55,11 +58,13 @@ async function runCommand(command: string[]): Promise<string> {
   if (code !== 0) {
     throw new Error(`${command[0]} exited with code ${code}: ${stderr.slice(0, 2000)}`)
   }
-  return stdout
+  const usage = child.resourceUsage()
+  const cpuSeconds = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1e6 : undefined
+  return { stdout, cpuSeconds }
 }
 
 async function runAutocannon(run: ClosedLoopRun): Promise<ClosedLoopResult> {
-  const stdout = await runCommand([
+  const { stdout, cpuSeconds } = await runCommand([
     'node',
     'node_modules/autocannon/autocannon.js',
     ...['-c', String(run.connections), '-d', String(run.durationS), '-t', String(run.timeoutS)],
@@ -72,6 +77,7 @@ async function runAutocannon(run: ClosedLoopRun): Promise<ClosedLoopResult> {
   const { latency } = report
   return {
     tool: 'autocannon',
+    toolCpuSeconds: cpuSeconds,
     requests: ok + failed,
     sent: report.requests.sent,
     ok,
@@ -104,7 +110,7 @@ async function runWrk(run: ClosedLoopRun): Promise<ClosedLoopResult> {
   const script = join(folder, 'summary.lua')
   writeFileSync(script, WRK_SCRIPT)
   try {
-    const stdout = await runCommand([
+    const { stdout, cpuSeconds } = await runCommand([
       'wrk',
       ...['-t', '1', '-c', String(run.connections), '-d', `${run.durationS}s`],
       ...['--timeout', `${run.timeoutS}s`, '-s', script, run.url],
@@ -114,6 +120,7 @@ async function runWrk(run: ClosedLoopRun): Promise<ClosedLoopResult> {
     const ok = summary.requests - summary.status
     return {
       tool: 'wrk',
+      toolCpuSeconds: cpuSeconds,
       requests: summary.requests,
       ok,
       failed,
@@ -132,7 +139,7 @@ async function runWrk(run: ClosedLoopRun): Promise<ClosedLoopResult> {
 }
 
 async function runHey(run: ClosedLoopRun): Promise<ClosedLoopResult> {
-  const stdout = await runCommand([
+  const { stdout, cpuSeconds } = await runCommand([
     'hey',
     ...['-c', String(run.connections), '-z', `${run.durationS}s`, '-t', String(run.timeoutS)],
     run.url,
@@ -146,6 +153,7 @@ async function runHey(run: ClosedLoopRun): Promise<ClosedLoopResult> {
   const totalS = Number(/Total:\s+([\d.]+) secs/.exec(stdout)?.[1] ?? NaN)
   return {
     tool: 'hey',
+    toolCpuSeconds: cpuSeconds,
     requests: all + errors,
     ok,
     failed: all - ok + errors,
@@ -164,7 +172,7 @@ async function runHey(run: ClosedLoopRun): Promise<ClosedLoopResult> {
 // their documented JSON formats (oha `--output-format json`; k6 0.57 or later, which runs TypeScript) but
 // were never run here.
 async function runOha(run: ClosedLoopRun): Promise<ClosedLoopResult> {
-  const stdout = await runCommand([
+  const { stdout, cpuSeconds } = await runCommand([
     'oha',
     ...['-c', String(run.connections), '-z', `${run.durationS}s`, '-t', `${run.timeoutS}s`],
     ...['--no-tui', '--output-format', 'json', run.url],
@@ -177,6 +185,7 @@ async function runOha(run: ClosedLoopRun): Promise<ClosedLoopResult> {
   const { summary, latencyPercentiles: p } = report
   return {
     tool: 'oha',
+    toolCpuSeconds: cpuSeconds,
     requests: ok + failed,
     ok,
     failed,
@@ -195,7 +204,7 @@ async function runK6(run: ClosedLoopRun): Promise<ClosedLoopResult> {
   const folder = mkdtempSync(join(tmpdir(), 'tailgate-k6-'))
   const summaryPath = join(folder, 'summary.json')
   try {
-    await runCommand([
+    const { cpuSeconds } = await runCommand([
       'k6',
       'run',
       '--quiet',
@@ -211,6 +220,7 @@ async function runK6(run: ClosedLoopRun): Promise<ClosedLoopResult> {
     const elapsedS = requests / metrics.http_reqs.rate
     return {
       tool: 'k6',
+      toolCpuSeconds: cpuSeconds,
       requests,
       ok: requests - failed,
       failed,

@@ -203,12 +203,15 @@ function throughputSection(results: BenchResults) {
       `after ${settings.warmup} s of warm-up per gateway; the backend adds no latency. ` +
       'req/s counts 2xx responses. "÷ direct" divides by the direct backend at the same connection ' +
       'count; "÷ Bun proxy" by the minimal Bun proxy with the same number of calls. ' +
-      "Gateway CPU is the gateway process's user + system time per response, all threads.",
+      "Gateway CPU is the gateway process's user + system time per response, all threads; " +
+      "load tool CPU is the load generator's CPU time over the run length, in cores.",
     '',
     'The minimal Bun proxy and fast-gateway parse the backend JSON and wrap it as `{"coins": [...]}`, ' +
       'the same work as Tailgate\'s `safejson` + `mapping`; "Bun passthrough" returns the body bytes without parsing them.',
   ]
-  for (const payload of results.throughput) parts.push('', throughputTable(payload))
+  for (const payload of results.throughput) {
+    parts.push('', throughputTable(payload, settings.throughputDuration))
+  }
   parts.push('', poolSweepSection(results), '', '![Throughput](throughput.svg)')
   return parts.join('\n')
 }
@@ -219,7 +222,7 @@ function findRun(runs: ThroughputRun[], target: string, calls: number, connectio
   )
 }
 
-function throughputRow(run: ThroughputRun, runs: ThroughputRun[]): Row {
+function throughputRow(run: ThroughputRun, runs: ThroughputRun[], durationS: number): Row {
   const direct = findRun(runs, 'direct backend', 1, run.connections)
   const proxy = findRun(runs, 'Bun proxy', run.calls, run.connections)
   return [
@@ -233,11 +236,12 @@ function throughputRow(run: ThroughputRun, runs: ThroughputRun[]): Row {
     ms(run.latencyMs.p99),
     ratio(run.backendCallsPerRequest),
     run.gatewayCpuMsPerRequest === undefined ? undefined : run.gatewayCpuMsPerRequest.toFixed(3),
+    run.toolCpuSeconds === undefined ? undefined : (run.toolCpuSeconds / durationS).toFixed(2),
     run.failed,
   ]
 }
 
-function throughputTable(payload: ThroughputResult) {
+function throughputTable(payload: ThroughputResult, durationS: number) {
   const kb = (payload.backendBytes / 1000).toFixed(1)
   const title =
     payload.payload === 'small'
@@ -258,9 +262,10 @@ function throughputTable(payload: ThroughputResult) {
         'p99 ms',
         'backend calls / req',
         'gateway CPU ms / req',
+        'load tool CPU cores',
         'failed',
       ],
-      payload.runs.map((run) => throughputRow(run, payload.runs)),
+      payload.runs.map((run) => throughputRow(run, payload.runs, durationS)),
     ),
   ].join('\n')
 }
