@@ -12,6 +12,8 @@ export interface MachineInfo {
   node: string | undefined
   loadTool: string
   commit: string | undefined
+  /** 1-minute load average when the run started and when it ended, from os.loadavg(). */
+  loadAverage: { start: number; end: number }
   note: string
 }
 

@@ -4,7 +4,7 @@
  * results are invalid (a gateway failed, a run had no successful response, too many errors).
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, release, totalmem, type as osType } from 'node:os'
+import { cpus, loadavg, release, totalmem, type as osType } from 'node:os'
 import { join } from 'node:path'
 import { tailgateAvailable } from './gateways.ts'
 import type { GatewaySpec } from './gateways.ts'
@@ -57,7 +57,7 @@ async function commandOutput(command: string[]) {
   }
 }
 
-async function machineInfo(options: BenchOptions): Promise<MachineInfo> {
+async function machineInfo(options: BenchOptions, startLoad: number): Promise<MachineInfo> {
   const cpuList = cpus()
   return {
     cpuCount: cpuList.length,
@@ -68,6 +68,7 @@ async function machineInfo(options: BenchOptions): Promise<MachineInfo> {
     node: await commandOutput(['node', '--version']),
     loadTool: options.tool,
     commit: await commandOutput(['git', 'rev-parse', '--short', 'HEAD']),
+    loadAverage: { start: startLoad, end: loadavg()[0]! },
     note: ALL_PROCESSES_NOTE,
   }
 }
@@ -75,7 +76,7 @@ async function machineInfo(options: BenchOptions): Promise<MachineInfo> {
 function countSteps(options: BenchOptions, plan: ReturnType<typeof gatewayPlan>) {
   const latency = latencyCases(options).length
   if (!options.scenarios.includes('throughput')) return latency
-  return latency + PAYLOADS.length * throughputSteps(plan.throughput, plan.sweep)
+  return latency + PAYLOADS.length * throughputSteps(options, plan.sweep)
 }
 
 async function runLatency(
@@ -181,6 +182,7 @@ async function main() {
   }
 
   const startedAt = new Date().toISOString()
+  const startLoad = loadavg()[0]!
   const scratchDir = join(options.out, 'tmp')
   mkdirSync(options.out, { recursive: true })
   const plan = gatewayPlan(options)
@@ -198,7 +200,7 @@ async function main() {
     startedAt,
     elapsedSeconds: progress.elapsedSeconds(),
     command: ['bun run bench', ...process.argv.slice(2)].join(' '),
-    machine: await machineInfo(options),
+    machine: await machineInfo(options, startLoad),
     settings: options,
     tailgateAvailable: plan.tailgate,
     latency,

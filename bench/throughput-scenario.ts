@@ -45,13 +45,20 @@ interface Target {
   calls: number
   workers: number | undefined
   gateway: Service | undefined
+  /** Set once the gateway process is found to have exited, so the target is skipped. */
+  exited?: boolean
 }
 
 /** Counts the progress steps `runThroughput` prints for one payload. */
-export function throughputSteps(specs: GatewaySpec[], sweepSpecs: GatewaySpec[]) {
-  return 1 + specs.length + sweepSpecs.length
+export function throughputSteps(options: BenchOptions, sweepSpecs: GatewaySpec[]) {
+  return 1 + options.connections.length + (sweepSpecs.length > 0 ? 1 : 0)
 }
 
+/**
+ * Starts every gateway of `specs` and `sweepSpecs` at once, then measures the targets in turn at
+ * each connection count, so that a change in background load hits all targets alike instead of
+ * the ones measured last. Idle gateways take memory but almost no CPU.
+ */
 export async function runThroughput(
   payload: Payload,
   specs: GatewaySpec[],
@@ -60,11 +67,13 @@ export async function runThroughput(
   scratchDir: string,
   progress: Progress,
 ): Promise<ThroughputResult> {
-  progress.step(`throughput, ${payload} payload: direct backend`)
-  const backend = await startBackend(`${payload} backend`, [
-    ...['--fixed-ms', '0', '--payload', payload, '--seed', String(options.seed)],
-  ])
+  progress.step(`throughput, ${payload} payload: starting the backend and gateways, warm-up`)
+  const services: Service[] = []
   try {
+    const backend = await startBackend(`${payload} backend`, [
+      ...['--fixed-ms', '0', '--payload', payload, '--seed', String(options.seed)],
+    ])
+    services.push(backend)
     const directUrl = `${backend.url}${HUNDRED_COINS_QUERY}`
     const backendBytes = (await (await fetch(directUrl)).arrayBuffer()).byteLength
     const result: ThroughputResult = {
@@ -76,52 +85,51 @@ export async function runThroughput(
       problems: [],
     }
 
-    const direct = { label: 'direct backend', url: directUrl, calls: 1, workers: undefined }
-    await warmUp(direct.url, options)
-    for (const connections of options.connections) {
-      result.runs.push(
-        await measure({ ...direct, gateway: undefined }, connections, backend, options),
-      )
+    const direct: Target = {
+      label: 'direct backend',
+      url: directUrl,
+      calls: 1,
+      workers: undefined,
+      gateway: undefined,
+    }
+    const main = [
+      direct,
+      ...(await startTargets(specs, backend, options, scratchDir, result, services)),
+    ]
+    const sweep = await startTargets(sweepSpecs, backend, options, scratchDir, result, services)
+    // One warm-up per process: the one-call endpoint exercises the same code paths.
+    for (const target of [...main, ...sweep]) {
+      if (target.calls === 1) await warmUp(target.url, options)
     }
 
-    for (const spec of specs) {
-      progress.step(`throughput, ${payload} payload: ${gatewayLabel(spec)}`)
-      const runs = await tryGateway(spec, options.connections, backend, options, scratchDir, result)
-      result.runs.push(...runs)
+    for (const connections of options.connections) {
+      progress.step(`throughput, ${payload} payload: ${connections} connections`)
+      result.runs.push(...(await measureAll(main, connections, backend, options, result)))
     }
-    for (const spec of sweepSpecs) {
-      progress.step(`throughput, ${payload} payload: pool sweep, ${gatewayLabel(spec)}`)
-      const connections = [options.sweepConnections]
-      result.sweep.push(
-        ...(await tryGateway(spec, connections, backend, options, scratchDir, result)),
-      )
+    if (sweep.length > 0) {
+      progress.step(`throughput, ${payload} payload: pool sweep`)
+      const connections = options.sweepConnections
+      result.sweep.push(...(await measureAll(sweep, connections, backend, options, result)))
+    }
+
+    for (const target of [...main, ...sweep]) {
+      if (target.gateway) result.peakRssMb[target.label] = target.gateway.peakRssMb()
     }
     return result
   } finally {
-    await backend.stop()
+    await Promise.all(services.map((service) => service.stop()))
   }
 }
 
-/** Runs `runGateway`; on an error, records it in `result.problems` and returns no runs. */
-async function tryGateway(...args: Parameters<typeof runGateway>): Promise<ThroughputRun[]> {
-  try {
-    return await runGateway(...args)
-  } catch (error) {
-    const message = `${gatewayLabel(args[0])}, ${args[5].payload} payload: ${(error as Error).message}`
-    args[5].problems.push(message)
-    process.stderr.write(`[bench] ${message}\n`)
-    return []
-  }
-}
-
-async function runGateway(
-  spec: GatewaySpec,
-  connectionCounts: number[],
+/** Starts each gateway; one that fails to start is recorded in `result.problems` and skipped. */
+async function startTargets(
+  specs: GatewaySpec[],
   backend: Service,
   options: BenchOptions,
   scratchDir: string,
   result: ThroughputResult,
-): Promise<ThroughputRun[]> {
+  services: Service[],
+): Promise<Target[]> {
   const config = marketConfig({
     simpleHost: backend.url,
     concurrentHost: backend.url,
@@ -129,29 +137,54 @@ async function runGateway(
     concurrentCalls: options.concurrentCalls,
     timeoutMs: options.timeoutMs,
   })
-  const gateway = await startGateway(spec, config, scratchDir)
-  const label = gatewayLabel(spec)
-  try {
-    const targets: Target[] = [
-      { label, url: `${gateway.url}${SIMPLE_PATH}`, calls: 1, workers: spec.workers, gateway },
-    ]
+  const targets: Target[] = []
+  for (const spec of specs) {
+    const label = gatewayLabel(spec)
+    let gateway: Service
+    try {
+      gateway = await startGateway(spec, config, scratchDir)
+    } catch (error) {
+      reportProblem(result, `${label}, ${result.payload} payload: ${(error as Error).message}`)
+      continue
+    }
+    services.push(gateway)
+
+    const workers = spec.workers
+    targets.push({ label, url: `${gateway.url}${SIMPLE_PATH}`, calls: 1, workers, gateway })
     if (spec.hedges) {
       const url = `${gateway.url}${CONCURRENT_PATH}`
-      targets.push({ label, url, calls: options.concurrentCalls, workers: spec.workers, gateway })
+      targets.push({ label, url, calls: options.concurrentCalls, workers, gateway })
     }
-
-    await warmUp(targets[0]!.url, options)
-    const runs: ThroughputRun[] = []
-    for (const target of targets) {
-      for (const connections of connectionCounts) {
-        runs.push(await measure(target, connections, backend, options))
-      }
-    }
-    result.peakRssMb[label] = Math.max(result.peakRssMb[label] ?? 0, gateway.peakRssMb() ?? 0)
-    return runs
-  } finally {
-    await gateway.stop()
   }
+  return targets
+}
+
+/** Measures the targets one after another; a target whose gateway has exited is skipped. */
+async function measureAll(
+  targets: Target[],
+  connections: number,
+  backend: Service,
+  options: BenchOptions,
+  result: ThroughputResult,
+): Promise<ThroughputRun[]> {
+  const runs: ThroughputRun[] = []
+  for (const target of targets) {
+    if (target.exited) continue
+    if (target.gateway && !target.gateway.running()) {
+      const output = await target.gateway.output()
+      const name = `${target.label}, ${target.calls} calls, ${result.payload} payload`
+      reportProblem(result, `${name}: the gateway exited during the run\n${output}`)
+      target.exited = true
+      continue
+    }
+    runs.push(await measure(target, connections, backend, options))
+  }
+  return runs
+}
+
+function reportProblem(result: ThroughputResult, message: string) {
+  result.problems.push(message)
+  process.stderr.write(`[bench] ${message}\n`)
 }
 
 /** Sends unrecorded load so that JIT compilation and connection setup are done before measuring. */

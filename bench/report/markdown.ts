@@ -64,7 +64,9 @@ function header(results: BenchResults) {
     `Machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGb.toFixed(0)} GB, ${machine.os}; ` +
       `Bun ${machine.bun}, Node.js ${machine.node ?? 'not found'}; closed-loop load by ${machine.loadTool}.`,
     '',
-    `**${machine.note}**`,
+    `**${machine.note}** The 1-minute load average was ${machine.loadAverage.start.toFixed(1)} ` +
+      `when the run started and ${machine.loadAverage.end.toFixed(1)} when it ended; a value above ` +
+      `${machine.cpuCount} means other work was also waiting for these cores.`,
     results.tailgateAvailable
       ? ''
       : `\n**Tailgate was not measured: \`src/cli.ts\` does not exist in this checkout.**`,
