@@ -43,7 +43,7 @@ export interface EndpointLatency {
   /** HDR histogram of 2xx latencies in microseconds, compressed and base64-encoded. */
   histogram: string
   backendCallsPerRequest: number
-  /** Backend calls whose client went away before the backend answered, per client request. */
+  /** Backend calls whose client went away before the backend responded, per client request. */
   abortedPerRequest: number
   maxSendLagMs: number
 }

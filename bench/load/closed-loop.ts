@@ -168,9 +168,9 @@ async function runHey(run: ClosedLoopRun): Promise<ClosedLoopResult> {
   }
 }
 
-// NOTE: oha and k6 are not in this machine's package sources, so these two adapters follow
-// their documented JSON formats (oha `--output-format json`; k6 0.57 or later, which runs TypeScript) but
-// were never run here.
+// NOTE: oha and k6 are not in this machine's package sources, so these two adapters were never run
+// here. They follow the documented JSON output of oha (`--output-format json`) and of k6 0.57 or
+// later, which runs TypeScript scripts.
 async function runOha(run: ClosedLoopRun): Promise<ClosedLoopResult> {
   const { stdout, cpuSeconds } = await runCommand([
     'oha',

@@ -73,12 +73,17 @@ function header(results: BenchResults) {
   ].join('\n')
 }
 
+function verdict(pass: boolean | undefined) {
+  if (pass === undefined) return 'not measured'
+  return pass ? 'pass' : 'FAIL'
+}
+
 function targetsSection(results: BenchResults) {
   const rows = results.targets.map((check) => [
     check.name,
     check.goal,
     check.measured,
-    check.pass === undefined ? 'not measured' : check.pass ? 'pass' : 'FAIL',
+    verdict(check.pass),
   ])
   return [
     '## Targets',
@@ -133,6 +138,7 @@ function latencyTable(gateway: GatewayLatency, entry: LatencyCaseResult, calls: 
       `${calls} calls`,
       ...statCells(concurrent.summary),
       ratio(concurrent.backendCallsPerRequest),
+      ratio(concurrent.abortedPerRequest),
       concurrent.summary?.count,
     ],
     [`${calls} calls, predicted`, ...statCells(gateway.predicted), undefined, undefined],
@@ -151,7 +157,11 @@ function latencyTable(gateway: GatewayLatency, entry: LatencyCaseResult, calls: 
     ['backend model, 1 call', ...statCells(entry.model.single), undefined, undefined],
     [`backend model, fastest of ${calls}`, ...statCells(entry.model.fastest), undefined, undefined],
   ]
-  return table(['', ...STAT_HEADER, 'backend calls / request', 'requests'], rows)
+  const padded = rows.map((row) => (row.length < 11 ? [...row, undefined] : row))
+  return table(
+    ['', ...STAT_HEADER, 'backend calls / request', 'aborted / request', 'requests'],
+    padded,
+  )
 }
 
 function failuresSection(results: BenchResults) {
