@@ -125,6 +125,9 @@ function latencyCaseTables(entry: LatencyCaseResult, calls: number) {
   return parts.join('\n')
 }
 
+/** Empty cells for the backend-call, abort and request-count columns. */
+const NO_COUNTS = [undefined, undefined, undefined]
+
 function latencyTable(gateway: GatewayLatency, entry: LatencyCaseResult, calls: number) {
   const { simple, concurrent } = gateway
   const rows: Row[] = [
@@ -132,6 +135,7 @@ function latencyTable(gateway: GatewayLatency, entry: LatencyCaseResult, calls: 
       '1 call',
       ...statCells(simple.summary),
       ratio(simple.backendCallsPerRequest),
+      ratio(simple.abortedPerRequest),
       simple.summary?.count,
     ],
     [
@@ -141,26 +145,19 @@ function latencyTable(gateway: GatewayLatency, entry: LatencyCaseResult, calls: 
       ratio(concurrent.abortedPerRequest),
       concurrent.summary?.count,
     ],
-    [`${calls} calls, predicted`, ...statCells(gateway.predicted), undefined, undefined],
-    [
-      `${calls} calls ÷ 1 call`,
-      ...ratioCells(concurrent.summary, simple.summary),
-      undefined,
-      undefined,
-    ],
+    [`${calls} calls, predicted`, ...statCells(gateway.predicted), ...NO_COUNTS],
+    [`${calls} calls ÷ 1 call`, ...ratioCells(concurrent.summary, simple.summary), ...NO_COUNTS],
     [
       `${calls} calls ÷ predicted`,
       ...ratioCells(concurrent.summary, gateway.predicted),
-      undefined,
-      undefined,
+      ...NO_COUNTS,
     ],
-    ['backend model, 1 call', ...statCells(entry.model.single), undefined, undefined],
-    [`backend model, fastest of ${calls}`, ...statCells(entry.model.fastest), undefined, undefined],
+    ['backend model, 1 call', ...statCells(entry.model.single), ...NO_COUNTS],
+    [`backend model, fastest of ${calls}`, ...statCells(entry.model.fastest), ...NO_COUNTS],
   ]
-  const padded = rows.map((row) => (row.length < 11 ? [...row, undefined] : row))
   return table(
     ['', ...STAT_HEADER, 'backend calls / request', 'aborted / request', 'requests'],
-    padded,
+    rows,
   )
 }
 
