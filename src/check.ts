@@ -47,7 +47,10 @@ export function checkConfig(options: CheckOptions): CheckReport {
     return { valid: false, problems: error.problems, endpoints: 0 }
   }
   const problems = [...loaded.warnings]
-  if (options.lint) problems.push(...lintProblems(loaded, options.minTimeoutMs))
+  if (options.lint) {
+    problems.push(...lintProblems(loaded, options.minTimeoutMs))
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0))
+  }
   return { valid: true, problems, endpoints: loaded.config.endpoints?.length ?? 0 }
 }
 

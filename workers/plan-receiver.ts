@@ -14,6 +14,8 @@ export class PlanReceiver {
   private readonly channel: BroadcastChannel
   private readonly generations = new Set<number>()
   private readonly waiters = new Map<number, (() => void)[]>()
+  /** Generations below this one have been retired and will never be loaded again. */
+  private retiredBelow = 0
 
   constructor(
     private readonly executor: Executor,
@@ -33,12 +35,13 @@ export class PlanReceiver {
   }
 
   /**
-   * Resolves when the plan set of `generation` is loaded, is retired, or after PLAN_WAIT_MS.
+   * Resolves when the plan set of `generation` is loaded, is retired, or after PLAN_WAIT_MS;
+   * at once for a generation that is already retired.
    * A worker that the pool starts after a reload receives the newer plan sets a moment after
    * its first tasks may arrive; those tasks wait here.
    */
   whenLoaded(generation: number): Promise<void> {
-    if (this.generations.has(generation)) return Promise.resolve()
+    if (this.generations.has(generation) || generation < this.retiredBelow) return Promise.resolve()
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, PLAN_WAIT_MS)
       const list = this.waiters.get(generation) ?? []
@@ -48,6 +51,10 @@ export class PlanReceiver {
       })
       this.waiters.set(generation, list)
     })
+  }
+
+  close(): void {
+    this.channel.close()
   }
 
   private receive(message: PlanMessage): void {
@@ -69,6 +76,7 @@ export class PlanReceiver {
   // so that the executor rejects it at once instead of after PLAN_WAIT_MS.
   private retire(generation: number): void {
     this.executor.retire(generation)
+    this.retiredBelow = Math.max(this.retiredBelow, generation)
     for (const old of [...this.generations]) if (old < generation) this.generations.delete(old)
     for (const waited of [...this.waiters.keys()]) if (waited < generation) this.release(waited)
   }
