@@ -37,7 +37,7 @@ export interface CheckReport {
   endpoints: number
 }
 
-/** Loads a config and, with `lint`, adds the lint warnings; never throws for a bad config. */
+/** Loads a config and, with `lint`, adds the lint warnings. A bad config gives `valid: false`. */
 export function checkConfig(options: CheckOptions): CheckReport {
   let loaded: LoadedConfig
   try {

@@ -24,6 +24,9 @@ export interface ServeOptions {
   hostname: string
 }
 
+// NOTE: Elysia's onStart and onStop hooks do not run, because the front calls Bun.serve itself
+// instead of Elysia's listen().
+//
 // Elysia's listen() serves with an idle timeout of 30 s (Bun's default is 10 s) and reusePort.
 // The front keeps the timeout but not reusePort, so that a second gateway on the same port fails
 // with EADDRINUSE instead of sharing the port.

@@ -27,6 +27,7 @@ export class PlanBroadcaster {
   /** Generations each thread has acknowledged, by thread id. */
   private readonly acknowledged = new Map<number, Set<number>>()
   private readonly pending = new Set<PendingLoad>()
+  private closed = false
 
   /** `threadIds` lists the pool's current threads; it is read each time acks are counted. */
   constructor(
@@ -86,6 +87,7 @@ export class PlanBroadcaster {
   }
 
   close(): void {
+    this.closed = true
     this.channel.close()
   }
 
@@ -130,7 +132,9 @@ export class PlanBroadcaster {
     }
   }
 
+  // A request that finishes while the gateway stops can retire its generation after close.
   private post(message: PlanMessage): void {
+    if (this.closed) return
     this.channel.postMessage(message)
   }
 }

@@ -12,7 +12,7 @@ import { log } from './log.ts'
 // Applies a new version of the config file to a running gateway. A reload validates the whole
 // file before it changes anything, so an invalid file leaves the gateway serving the config it
 // had. A valid file is compiled into a plan set with the next generation, loaded into every
-// thread and then swapped into the HTTP front in one step; requests already inside the old
+// thread and then swapped into the HTTP front in one step. Requests already inside the old
 // front finish on the old plans, which are retired when the last of them has finished.
 
 export interface ReloaderOptions {
@@ -35,7 +35,7 @@ export interface RestartNeed {
   configured: unknown
 }
 
-/** Why the latest version of the file is not the one being served. */
+/** The reason the latest version of the file is not served: its errors, or a failed swap. */
 export interface ReloadError {
   at: Date
   /** Hash of the rejected text; undefined when the file could not be read. */
@@ -49,7 +49,7 @@ export type ReloadOutcome =
   | { status: 'unchanged'; hash: string }
   | { status: 'rejected'; error: ReloadError; repeated: boolean }
 
-/** What `GET /__health` reports about the config. */
+/** The config state that `GET /__health` reports. */
 export interface ConfigStatus {
   file: string
   hash: string
@@ -68,12 +68,18 @@ export class ConfigReloader {
   private readonly state: ConfigStatus
   /** Generations replaced by a reload whose requests have not all finished yet. */
   private readonly draining = new Set<number>()
+  /**
+   * Highest generation number handed out. A reload that fails after loading its plan set into
+   * the workers leaves that generation there, so a number is never used twice.
+   */
+  private lastGeneration: number
   private running: Promise<ReloadOutcome> | null = null
   private queued: Promise<ReloadOutcome> | null = null
 
   constructor(private readonly options: ReloaderOptions) {
     this.loaded = options.loaded
     this.planSet = options.planSet
+    this.lastGeneration = options.planSet.generation
     this.state = {
       file: options.configFile,
       hash: options.loaded.hash,
@@ -149,8 +155,8 @@ export class ConfigReloader {
     try {
       return await this.swap(trigger, next)
     } catch (error) {
-      // Compiling the plans or loading them into the workers failed (for example the stats
-      // capacity is exhausted, or a worker did not answer); nothing was swapped.
+      // Compiling the plans or loading them into the workers failed, for example because the
+      // stats capacity is exhausted or a worker did not acknowledge. Nothing was swapped.
       return this.reject(trigger, {
         at: new Date(),
         hash: next.hash,
@@ -161,7 +167,7 @@ export class ConfigReloader {
   }
 
   private async swap(trigger: string, next: LoadedConfig): Promise<ReloadOutcome> {
-    const generation = this.planSet.generation + 1
+    const generation = ++this.lastGeneration
     const planSet: PlanSet = {
       generation,
       endpoints: compilePlans(next.config, this.options.stats),
@@ -189,8 +195,8 @@ export class ConfigReloader {
     return { status: 'reloaded', generation, hash: next.hash, restartRequired }
   }
 
-  // Logs a rejected version once: the watcher can see one save several times, and a later
-  // SIGHUP without a new save has nothing new to say.
+  // Logs a rejected version once, because the watcher can see one save several times and a
+  // later SIGHUP without a new save adds nothing new.
   private reject(trigger: string, error: ReloadError): ReloadOutcome {
     const previous = this.state.lastError
     const repeated =

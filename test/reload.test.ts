@@ -1,10 +1,20 @@
 import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startGateway, type Gateway, type GatewayOptions } from '../src/gateway.ts'
 import type { StatsSnapshot } from '../src/stats.ts'
 import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
 import { serviceConfig, writeConfig } from './helpers/gateway.ts'
-import { readHealth, saveByRename, saveInPlace, waitForConfigHash } from './helpers/reload.ts'
+import {
+  configText,
+  readHealth,
+  saveByRename,
+  saveInPlace,
+  waitForConfigHash,
+} from './helpers/reload.ts'
 import { hashConfigText } from '../src/config/load.ts'
+import type { ReloadOutcome } from '../src/reload.ts'
 
 let gateway: Gateway | undefined
 let backends: ScriptedBackend[] = []
@@ -16,7 +26,7 @@ afterEach(async () => {
   backends = []
 })
 
-// Answers `/v/{version}/{part}` with {"version": version, "part": part}, after `?delay=` ms,
+// Replies to `/v/{version}/{part}` with {"version": version, "part": part}, after `?delay=` ms,
 // so that every response tells which plan generation built its backend URL.
 function startVersionBackend(): ScriptedBackend {
   const backend = startScriptedBackend((_, request) => {
@@ -46,6 +56,10 @@ async function start(config: unknown, options: Partial<GatewayOptions> = {}) {
 async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
   const response = await fetch(url, init)
   return { status: response.status, body: await response.json() }
+}
+
+function repeatedOf(outcome: ReloadOutcome): boolean | undefined {
+  return outcome.status === 'rejected' ? outcome.repeated : undefined
 }
 
 async function endpointStats(url: string, path: string) {
@@ -332,8 +346,9 @@ describe('reload bookkeeping', () => {
     const health = await readHealth(gateway.url)
 
     expect(first.status).toBe('rejected')
-    expect(first.status === 'rejected' && first.repeated).toBe(false)
-    expect(second.status === 'rejected' && second.repeated).toBe(true)
+    expect(repeatedOf(first)).toBe(false)
+    expect(second.status).toBe('rejected')
+    expect(repeatedOf(second)).toBe(true)
     expect(response.status).toBe(200)
     expect(response.body.version).toBe(1)
     expect(health.config.hash).toBe(servedHash)
@@ -384,7 +399,8 @@ describe('reload bookkeeping', () => {
     const health = await readHealth(gateway.url)
 
     expect(gateway.port).toBe(port)
-    expect(outcome.status === 'reloaded' && outcome.restartRequired).toEqual([
+    expect(outcome.status).toBe('reloaded')
+    expect((outcome as { restartRequired?: unknown }).restartRequired).toEqual([
       { key: 'port', running: port, configured: port + 1 },
     ])
     expect(health.restart_required).toEqual([{ key: 'port', running: port, configured: port + 1 }])
@@ -439,6 +455,37 @@ describe('config watcher', () => {
     expect(seenFirst).toBe(true)
     expect(seenSecond).toBe(true)
     expect((await getJson(`${gateway.url}/v`)).body.version).toBe(3)
+  })
+
+  // The layout kubelet writes for a ConfigMap volume, and its atomic update.
+  test('ConfigMap-style symlink swap is seen', async () => {
+    const backend = startVersionBackend()
+    const config = (version: number) =>
+      serviceConfig([
+        { endpoint: '/v', backend: [{ host: [backend.url], url_pattern: `/v/${version}/x` }] },
+      ])
+    const folder = mkdtempSync(join(tmpdir(), 'tailgate-configmap-'))
+    mkdirSync(join(folder, '..first'))
+    writeFileSync(join(folder, '..first/krakend.json'), configText(config(1)))
+    symlinkSync('..first', join(folder, '..data'))
+    symlinkSync('..data/krakend.json', join(folder, 'krakend.json'))
+    gateway = await startGateway({
+      configFile: join(folder, 'krakend.json'),
+      port: 0,
+      hostname: '127.0.0.1',
+      workers: 0,
+      watch: true,
+      watchDebounceMs: 20,
+    })
+
+    mkdirSync(join(folder, '..second'))
+    writeFileSync(join(folder, '..second/krakend.json'), configText(config(2)))
+    symlinkSync('..second', join(folder, '..data_tmp'))
+    renameSync(join(folder, '..data_tmp'), join(folder, '..data'))
+    const seen = await waitForConfigHash(gateway.url, hashConfigText(configText(config(2))))
+
+    expect(seen).toBe(true)
+    expect((await getJson(`${gateway.url}/v`)).body.version).toBe(2)
   })
 
   test('burst of writes makes one reload', async () => {

@@ -37,8 +37,8 @@ export class PlanReceiver {
   /**
    * Resolves when the plan set of `generation` is loaded, is retired, or after PLAN_WAIT_MS;
    * at once for a generation that is already retired.
-   * A worker that the pool starts after a reload receives the newer plan sets a moment after
-   * its first tasks may arrive; those tasks wait here.
+   * A worker that the pool starts after a reload receives the newer plan sets only after it
+   * announces itself, and its first tasks may arrive before that. Those tasks wait here.
    */
   whenLoaded(generation: number): Promise<void> {
     if (this.generations.has(generation) || generation < this.retiredBelow) return Promise.resolve()
