@@ -172,10 +172,11 @@ export class ConfigReloader {
       generation,
       endpoints: compilePlans(next.config, this.options.stats),
     }
+    const app = this.buildApp(planSet)
     await this.options.dispatcher.load(planSet)
 
     const previous = this.planSet
-    const drained = this.front.swap(this.buildApp(planSet), generation)
+    const drained = this.front.swap(app, generation)
     this.loaded = next
     this.planSet = planSet
     this.draining.add(previous.generation)
