@@ -5,9 +5,9 @@ import { buildBunRoutes, type RouteHandler, type RouteTable } from './bun-routes
 // The HTTP server, whose handlers can be switched to the Elysia app of a new plan generation.
 // A swap calls Bun's server.reload() with the new app's routes. In Bun 1.4.5, requests that
 // arrive afterwards are routed by the new app, and a request whose handler has already started
-// keeps it to the end. So each request is served wholly by one plan generation. Every handler counts
-// the requests inside its generation, which tells the reload when the old generation has no
-// request left and can be retired.
+// keeps it to the end. So each request is served wholly by one plan generation. Every handler
+// counts the requests inside its generation, which tells the reload when the old generation has
+// no request left and can be retired.
 
 interface FrontGeneration {
   app: Elysia
