@@ -179,7 +179,7 @@ describe('check --lint', () => {
     ])
   })
 
-  test('hedged GET endpoint with a PATCH backend', () => {
+  test('hedged PATCH backend under GET is an error', () => {
     const messages = lintMessages(
       serviceConfig([
         {
@@ -191,7 +191,7 @@ describe('check --lint', () => {
     )
 
     expect(messages).toEqual([
-      "endpoints[0].concurrent_calls: concurrent_calls 3 sends each PATCH to backend 1 3 times; the backend's method overrides the endpoint's GET, and tailgate/hedging.idempotent is not set [hedge-non-idempotent]",
+      'endpoints[0].concurrent_calls: concurrent_calls 3 on GET /touch would send each PATCH 3 times; set extra_config["tailgate/hedging"].idempotent to true only if the backends are idempotent',
     ])
   })
 

@@ -62,19 +62,16 @@ function lintHedging(
     endpoint.extra_config?.['tailgate/hedging']?.idempotent ??
     config.extra_config?.['tailgate/hedging']?.idempotent ??
     false
-  // Without the opt-in, a POST or PATCH endpoint is already an error of the semantic rules.
-  if (NON_IDEMPOTENT.has(endpointMethod) && !optIn) return
+  // Without the opt-in, hedging any POST or PATCH is already an error of the semantic rules.
+  if (!optIn) return
 
   endpoint.backend.forEach((backend, index) => {
     const method = backendMethod(backend, endpointMethod)
     if (!NON_IDEMPOTENT.has(method)) return
-    const reason = optIn
-      ? 'tailgate/hedging.idempotent allows it; make sure the backend applies a repeated request once, for example with an idempotency key'
-      : `the backend's method overrides the endpoint's ${endpointMethod}, and tailgate/hedging.idempotent is not set`
     findings.push({
       severity: 'warning',
       path: [...at, 'concurrent_calls'],
-      message: `concurrent_calls ${calls} sends each ${method} to backend ${index} ${calls} times; ${reason} [hedge-non-idempotent]`,
+      message: `concurrent_calls ${calls} sends each ${method} to backend ${index} ${calls} times; tailgate/hedging.idempotent allows it; make sure the backend applies a repeated request once, for example with an idempotency key [hedge-non-idempotent]`,
     })
   })
 }
