@@ -18,7 +18,11 @@ Options:
       --max-sockets N   backend requests in flight for the whole process, split between
                         workers; more wait in a queue (default: ${FETCH_POOL_SOCKETS})
       --http-client C   pooled-fetch (default) or fetch (no in-flight cap), for comparison
+      --no-watch        do not reload when the config file changes (SIGHUP still reloads)
   -h, --help            show this help
+
+The gateway reloads its config when the file changes and on SIGHUP. An invalid file is
+reported and changes nothing; the gateway keeps serving the config it has.
 `
 
 /** Parses a whole number flag, or exits with a message naming the flag and the value. */
@@ -47,6 +51,7 @@ async function main(): Promise<void> {
         workers: { type: 'string', short: 'w' },
         'max-sockets': { type: 'string' },
         'http-client': { type: 'string' },
+        'no-watch': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -71,10 +76,12 @@ async function main(): Promise<void> {
       workers: integerFlag('workers', values.workers, 0),
       maxSockets: integerFlag('max-sockets', values['max-sockets'], 1),
       httpClient: client,
+      watch: !values['no-watch'],
     })
     const shutdown = () => void gateway.stop().then(() => process.exit(0))
     process.once('SIGINT', shutdown)
     process.once('SIGTERM', shutdown)
+    process.on('SIGHUP', () => void gateway.reload('SIGHUP'))
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`)

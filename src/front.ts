@@ -6,25 +6,14 @@ import type { Dispatcher } from './pool.ts'
 import type { StatsRegistry } from './stats.ts'
 import { ErrorCode, errorResponse } from './errors.ts'
 import { log } from './log.ts'
+import { HOP_BY_HOP } from './hop-by-hop.ts'
 
 // The HTTP front: one Elysia route per endpoint and method. A handler reduces the request to a
 // task (path params, the allowed query and headers, the body) and hands it to the dispatcher.
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
-// Request headers that describe the client's connection, never forwarded (RFC 9110 section 7.6.1),
-// and Host, which fetch sets from the backend URL.
-const NOT_FORWARDED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authorization',
-  'host',
-  'content-length',
-])
+// Hop-by-hop headers are never forwarded; fetch sets Host and Content-Length for the backend.
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'content-length'])
 
 export interface FrontState {
   planSet: PlanSet
@@ -132,14 +121,18 @@ function allowedQuery(url: string, allowed: string[] | '*'): string[] {
 
 function allowedHeaders(headers: Headers, allowed: string[] | '*'): string[] {
   const pairs: string[] = []
+  // Headers named in Connection are hop-by-hop for this request too.
+  const connection = headers.get('connection')
+  const listed = connection ? connection.toLowerCase().split(/\s*,\s*/) : []
+  const forwardable = (name: string) => !NOT_FORWARDED.has(name) && !listed.includes(name)
   if (allowed === '*') {
     headers.forEach((value, name) => {
-      if (!NOT_FORWARDED.has(name)) pairs.push(name, value)
+      if (forwardable(name)) pairs.push(name, value)
     })
     return pairs
   }
   for (const name of allowed) {
-    if (NOT_FORWARDED.has(name)) continue
+    if (!forwardable(name)) continue
     const value = headers.get(name)
     if (value !== null) pairs.push(name, value)
   }

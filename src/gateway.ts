@@ -8,6 +8,8 @@ import { createDispatcher, type Dispatcher } from './pool.ts'
 import { buildApp } from './front.ts'
 import type { HttpClientOptions, PlanSet } from './messages.ts'
 import { log } from './log.ts'
+import { ConfigReloader, type ReloadOutcome } from './reload.ts'
+import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
 
 export const DEFAULT_PORT = 8080
 
@@ -20,15 +22,22 @@ export interface GatewayOptions {
   workers?: number
   httpClient?: HttpClientOptions['client']
   maxSockets?: number
+  /** Reloads the config when its file changes (default false; the CLI turns it on). */
+  watch?: boolean
+  /** Quiet time after the last file event before a reload; see src/config-watcher.ts. */
+  watchDebounceMs?: number
 }
 
 export interface Gateway {
   readonly port: number
   readonly url: string
   readonly workers: number
+  /** The config being served; a reload replaces it. */
   readonly config: LoadedConfig
   readonly stats: StatsRegistry
   readonly dispatcher: Dispatcher
+  /** Reads the config file again and applies it when it is valid and changed. */
+  reload(trigger?: string): Promise<ReloadOutcome>
   stop(): Promise<void>
 }
 
@@ -48,15 +57,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxSockets: options.maxSockets,
   })
 
-  const app = buildApp({ planSet, dispatcher, stats })
   const port = options.port ?? loaded.config.port ?? DEFAULT_PORT
+  const reloader = new ConfigReloader({
+    configFile: options.configFile,
+    loaded,
+    planSet,
+    stats,
+    dispatcher,
+    buildApp: (next) => buildApp({ planSet: next, dispatcher, stats }),
+    portFromConfig: options.port === undefined ? port : null,
+    defaultPort: DEFAULT_PORT,
+  })
   let server: Server<unknown>
   try {
-    app.listen({ port, hostname: options.hostname ?? '0.0.0.0' })
-    server = app.server!
+    server = reloader.front.listen({ port, hostname: options.hostname ?? '0.0.0.0' })
   } catch (error) {
     await dispatcher.close()
     throw error
+  }
+  let watcher: ConfigWatcher | undefined
+  if (options.watch) {
+    const onChange = () => void reloader.reload('file change')
+    watcher = watchConfigFile(options.configFile, onChange, options.watchDebounceMs)
   }
 
   log.info(
@@ -73,10 +95,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port: server.port!,
     url: `http://127.0.0.1:${server.port}`,
     workers,
-    config: loaded,
+    get config() {
+      return reloader.config
+    },
     stats,
     dispatcher,
+    reload: (trigger = 'api') => reloader.reload(trigger),
     async stop() {
+      watcher?.close()
       await server.stop(true)
       await dispatcher.close()
       log.info({ port: server.port }, 'gateway stopped')

@@ -3,6 +3,7 @@ import type { HttpClientOptions, PlanSet, Task, TaskResult, WorkerInit } from '.
 import { Executor } from '../workers/executor.ts'
 import { createHttpClient, FETCH_POOL_SOCKETS } from '../workers/http-client.ts'
 import { StatsWriter } from '../workers/stats-writer.ts'
+import { PlanBroadcaster } from './plan-broadcast.ts'
 
 /** Runs tasks, on a piscina pool of worker threads or, with 0 threads, on the main thread. */
 export interface Dispatcher {
@@ -10,6 +11,10 @@ export interface Dispatcher {
   run(task: Task): Promise<TaskResult>
   /** Tasks waiting for a worker. */
   readonly queued: number
+  /** Makes a plan set runnable on every thread; resolves once each thread has loaded it. */
+  load(planSet: PlanSet): Promise<void>
+  /** Drops the plan generations older than `generation` on every thread. */
+  retire(generation: number): void
   close(): Promise<void>
 }
 
@@ -46,15 +51,23 @@ function inlineDispatcher(options: DispatcherOptions, http: HttpClientOptions): 
     threads: 0,
     queued: 0,
     run: (task) => executor.run(task),
+    load: async (planSet) => executor.load(planSet),
+    retire: (generation) => executor.retire(generation),
     close: async () => {},
   }
 }
 
 function poolDispatcher(options: DispatcherOptions, http: HttpClientOptions): Dispatcher {
+  // `pool` is assigned below; the broadcaster reads its threads only when a plan set is loaded.
+  const plans = new PlanBroadcaster(
+    () => pool.threads.map((thread) => thread.threadId),
+    options.planSet,
+  )
   const workerData: WorkerInit = {
     planSet: options.planSet,
     statsBuffer: options.statsBuffer,
     http,
+    planChannel: plans.channelName,
   }
   const pool = new Piscina<Task, TaskResult>({
     filename: WORKER_FILE,
@@ -73,6 +86,11 @@ function poolDispatcher(options: DispatcherOptions, http: HttpClientOptions): Di
       return pool.queueSize
     },
     run: (task) => pool.run(task),
-    close: () => pool.destroy(),
+    load: (planSet) => plans.load(planSet),
+    retire: (generation) => plans.retire(generation),
+    close: async () => {
+      plans.close()
+      await pool.destroy()
+    },
   }
 }

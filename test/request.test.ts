@@ -175,6 +175,34 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
     expect(received.headers['user-agent']).toBe('Tailgate')
   })
 
+  test('hop-by-hop headers are never forwarded', async () => {
+    const echo = backend(() => ({ body: { ok: true } }))
+    gateway = await startTestGateway(
+      serviceConfig([
+        {
+          endpoint: '/e',
+          input_headers: ['*'],
+          backend: [{ host: [echo.url], url_pattern: '/e' }],
+        },
+      ]),
+      workers,
+    )
+
+    await fetch(`${gateway.url}/e`, {
+      headers: {
+        connection: 'keep-alive, x-session-hop',
+        'x-session-hop': '1',
+        'x-kept': 'yes',
+        te: 'trailers',
+      },
+    })
+    const received = echo.received[0]!
+
+    expect(received.headers['x-kept']).toBe('yes')
+    expect(received.headers['x-session-hop']).toBeUndefined()
+    expect(received.headers['te']).toBeUndefined()
+  })
+
   test('default forwards no query and only content-type', async () => {
     const echo = backend(() => ({ body: { ok: true } }))
     gateway = await startTestGateway(
