@@ -33,6 +33,8 @@ export interface BenchOptions {
   timeoutMs: number
   seed: number
   fastGateway: boolean
+  /** A results file to render instead of running the suite. */
+  render: string | undefined
 }
 
 interface Flag {
@@ -158,13 +160,18 @@ const FLAGS: Record<string, Flag> = {
     normal: '',
     type: 'boolean',
   },
+  render: {
+    env: '',
+    help: 'rewrite latest.md and the charts in --out from this latest.json, without running',
+    normal: '',
+  },
   help: { env: '', help: 'print this help', normal: '', type: 'boolean' },
 }
 
 export function helpText(): string {
   const lines = Object.entries(FLAGS).map(([name, flag]) => {
     const value =
-      flag.type === 'boolean'
+      flag.type === 'boolean' || flag.normal === ''
         ? ''
         : ` (default ${flag.normal}${flag.quick ? `, quick ${flag.quick}` : ''})`
     const env = flag.env ? ` [${flag.env}]` : ''
@@ -228,6 +235,7 @@ export function parseBenchOptions(args: string[], env = process.env): BenchOptio
     timeoutMs: Math.round(number('timeout-ms', 10, 600_000)),
     seed: Math.round(number('seed', 0, 2 ** 31)),
     fastGateway: !(flag('no-fast-gateway') === true || truthy(env.BENCH_NO_FAST_GATEWAY)),
+    render: text('render') || undefined,
   }
 }
 

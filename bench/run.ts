@@ -3,7 +3,7 @@
  * Writes latest.md, latest.json and SVG charts to the output folder, and exits with 1 when the
  * results are invalid (a gateway failed, a run had no successful response, too many errors).
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os'
 import { join } from 'node:path'
 import { tailgateAvailable } from './gateways.ts'
@@ -172,6 +172,13 @@ async function main() {
   }
   if (options === 'help') {
     process.stdout.write(helpText())
+    return
+  }
+  if (options.render) {
+    const results = JSON.parse(readFileSync(options.render, 'utf8')) as BenchResults
+    mkdirSync(options.out, { recursive: true })
+    writeFileSync(join(options.out, 'latest.md'), renderMarkdown(results))
+    writeCharts(results, options.out)
     return
   }
   if (!toolAvailable(options.tool)) {

@@ -68,10 +68,11 @@ function svgDocument(width: number, height: number, body: string[]) {
   ].join('')
 }
 
-/** Draws one percentile-curve panel per entry, side by side. */
+/** Draws one percentile-curve panel per entry, side by side, each with its legend below. */
 export function percentileChart(panels: CurvePanel[]): string {
+  const legendRows = Math.max(0, ...panels.map((panel) => Math.ceil(panel.series.length / 2)))
   const body = panels.map((panel, i) => curvePanel(panel, i * PANEL_WIDTH))
-  return svgDocument(PANEL_WIDTH * panels.length, PANEL_HEIGHT, body)
+  return svgDocument(PANEL_WIDTH * panels.length, PANEL_HEIGHT + legendRows * 15 + 8, body)
 }
 
 function curvePanel(panel: CurvePanel, offsetX: number): string {
@@ -115,9 +116,8 @@ function curvePanel(panel: CurvePanel, offsetX: number): string {
     parts.push(
       `<path d="${path.join('')}" fill="none" stroke="${color}" stroke-width="2"${dash}/>\n`,
     )
-    // The curves rise to the right, so the lower right corner of the plot stays free.
-    const legendY = y(0) - 8 - (panel.series.length - 1 - i) * 15
-    const legendX = offsetX + PANEL_WIDTH - MARGIN.right - 190
+    const legendY = PANEL_HEIGHT + 4 + Math.floor(i / 2) * 15
+    const legendX = offsetX + MARGIN.left + (i % 2) * 240
     parts.push(
       `<line x1="${legendX}" x2="${legendX + 22}" y1="${legendY}" y2="${legendY}" stroke="${color}" `,
       `stroke-width="2"${dash}/><text x="${legendX + 26}" y="${legendY + 4}">${escapeXml(series.label)}</text>\n`,
