@@ -12,6 +12,8 @@ import { ConfigReloader, type ReloadOutcome } from './reload.ts'
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
 
 export const DEFAULT_PORT = 8080
+/** How long stop() waits for requests in flight before closing their connections. */
+export const SHUTDOWN_GRACE_MS = 10_000
 
 export interface GatewayOptions {
   configFile: string
@@ -38,7 +40,8 @@ export interface Gateway {
   readonly dispatcher: Dispatcher
   /** Reads the config file again and applies it when it is valid and changed. */
   reload(trigger?: string): Promise<ReloadOutcome>
-  stop(): Promise<void>
+  /** Stops accepting requests, waits up to graceMs for those in flight, then stops the workers. */
+  stop(graceMs?: number): Promise<void>
 }
 
 /** Loads the config, starts the worker pool and the HTTP front. Throws ConfigError on a bad config. */
@@ -101,9 +104,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     stats,
     dispatcher,
     reload: (trigger = 'api') => reloader.reload(trigger),
-    async stop() {
+    async stop(graceMs = SHUTDOWN_GRACE_MS) {
       watcher?.close()
-      await server.stop(true)
+      // Stop accepting and let requests in flight finish; cut whatever is left after graceMs.
+      const cutoff = setTimeout(() => void server.stop(true), graceMs)
+      await server.stop(false)
+      clearTimeout(cutoff)
       await dispatcher.close()
       log.info({ port: server.port }, 'gateway stopped')
     },
