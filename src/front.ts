@@ -6,6 +6,8 @@ import type { Dispatcher } from './pool.ts'
 import type { StatsRegistry } from './stats.ts'
 import { ErrorCode, errorResponse } from './errors.ts'
 import { log } from './log.ts'
+import { GatewayMetrics } from './telemetry/metrics.ts'
+import type { ServerTracing, TaskTraceContext } from './telemetry/server-tracing.ts'
 
 // The HTTP front: one Elysia route per endpoint and method. A handler reduces the request to a
 // task (path params, the allowed query and headers, the body) and hands it to the dispatcher.
@@ -30,12 +32,16 @@ export interface FrontState {
   planSet: PlanSet
   dispatcher: Dispatcher
   stats: StatsRegistry
+  /** Set when tracing is on; null or absent makes no span and no trace context. */
+  tracing?: ServerTracing | null
 }
 
 /** Builds the Elysia app that serves a plan set. */
 export function buildApp(state: FrontState): Elysia {
   const app = new Elysia()
   app.get('/__stats', () => Response.json(state.stats.snapshot(state.planSet.endpoints)))
+  const metrics = new GatewayMetrics(state)
+  app.get('/__metrics', () => metrics.scrape(state.planSet.endpoints))
 
   const methodsByPath = new Map<string, string[]>()
   state.planSet.endpoints.forEach((plan, index) => {
@@ -92,7 +98,10 @@ function createHandler(state: FrontState, plan: EndpointPlan, index: number) {
   const forwardsQuery = plan.inputQuery === '*' || plan.inputQuery.length > 0
   const hasBody = plan.method !== 'GET'
 
-  return async ({ request, params, server }: HandlerContext): Promise<Response> => {
+  const handle = async (
+    { request, params, server }: HandlerContext,
+    trace?: TaskTraceContext,
+  ): Promise<Response> => {
     const values: string[] = []
     for (const name of plan.params) {
       const value = params[name] ?? ''
@@ -109,7 +118,18 @@ function createHandler(state: FrontState, plan: EndpointPlan, index: number) {
       clientIp: server?.requestIP(request)?.address ?? '',
       host: request.headers.get('host') ?? '',
     }
+    if (trace?.traceparent) task.traceparent = trace.traceparent
+    if (trace?.tracestate) task.tracestate = trace.tracestate
     return toResponse(await state.dispatcher.run(task))
+  }
+
+  const tracing = state.tracing
+  if (!tracing) return handle
+  return (context: HandlerContext) => {
+    const clientAddress = context.server?.requestIP(context.request)?.address
+    return tracing.traceRequest(context.request, clientAddress, plan, (trace) =>
+      handle(context, trace),
+    )
   }
 }
 

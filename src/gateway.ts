@@ -8,6 +8,7 @@ import { createDispatcher, type Dispatcher } from './pool.ts'
 import { buildApp } from './front.ts'
 import type { HttpClientOptions, PlanSet } from './messages.ts'
 import { log } from './log.ts'
+import { startTelemetry } from './telemetry/telemetry.ts'
 
 export const DEFAULT_PORT = 8080
 
@@ -35,7 +36,11 @@ export interface Gateway {
 /** Loads the config, starts the worker pool and the HTTP front. Throws ConfigError on a bad config. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const loaded = loadConfigFile(options.configFile)
-  for (const warning of loaded.warnings) log.warn({ path: warning.path }, formatProblem(warning))
+  for (const warning of loaded.warnings) {
+    const { file, path, line, column } = warning
+    log.warn({ file, path, line, column }, formatProblem(warning))
+  }
+  const telemetry = startTelemetry(loaded.config.extra_config?.['tailgate/telemetry'])
 
   const stats = new StatsRegistry()
   const planSet: PlanSet = { generation: 1, endpoints: compilePlans(loaded.config, stats) }
@@ -46,9 +51,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     statsBuffer: stats.buffer,
     httpClient: options.httpClient,
     maxSockets: options.maxSockets,
+    telemetry: telemetry.worker,
   })
 
-  const app = buildApp({ planSet, dispatcher, stats })
+  const app = buildApp({ planSet, dispatcher, stats, tracing: telemetry.tracing })
   const port = options.port ?? loaded.config.port ?? DEFAULT_PORT
   let server: Server<unknown>
   try {
@@ -56,6 +62,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server = app.server!
   } catch (error) {
     await dispatcher.close()
+    await telemetry.shutdown()
     throw error
   }
 
@@ -65,6 +72,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       config: options.configFile,
       endpoints: planSet.endpoints.length,
       workers,
+      tracing: telemetry.settings
+        ? { url: telemetry.settings.url, protocol: telemetry.settings.protocol }
+        : false,
     },
     `gateway listening on port ${server.port} with ${planSet.endpoints.length} endpoints from ${options.configFile} and ${workers} workers`,
   )
@@ -78,7 +88,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     dispatcher,
     async stop() {
       await server.stop(true)
+      await telemetry.flushWorkers(workers)
       await dispatcher.close()
+      await telemetry.shutdown()
       log.info({ port: server.port }, 'gateway stopped')
     },
   }
