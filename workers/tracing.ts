@@ -10,6 +10,14 @@ import {
   type TextMapSetter,
   type Tracer,
 } from '@opentelemetry/api'
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+} from '@opentelemetry/semantic-conventions'
 import type { BackendPlan, EndpointPlan } from '../src/plan.ts'
 import type { Task, TracingSettings } from '../src/messages.ts'
 import {
@@ -30,6 +38,9 @@ import type {
 // Spans of the worker side: one per backend of a task, and one per attempt under it. Their parent
 // is the server span of the main thread, whose context the task carries as a traceparent.
 // Attribute names outside the OpenTelemetry semantic conventions start with `tailgate.`.
+
+/** url.template is still incubating in the semantic conventions, which exports no stable constant. */
+const ATTR_URL_TEMPLATE = 'url.template'
 
 export interface ThreadTracing {
   observe: TaskObserverFactory
@@ -105,7 +116,7 @@ class BackendTrace implements BackendObserver {
       'tailgate.backend.index': plan.index,
       'tailgate.backend.hosts': plan.hosts,
       'tailgate.concurrent_calls': endpoint.concurrentCalls,
-      'url.template': this.template,
+      [ATTR_URL_TEMPLATE]: this.template,
     }
     this.span = tracer.startSpan(
       `backend ${plan.method} ${this.template}`,
@@ -127,7 +138,7 @@ class BackendTrace implements BackendObserver {
     propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, headerSetter)
     try {
       const result = await send({ ...init, headers })
-      if (result.ok) span.setAttribute('http.response.status_code', result.value.status)
+      if (result.ok) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.value.status)
       else recordFailure(span, result.failure)
       return result
     } catch (error) {
@@ -168,11 +179,11 @@ class BackendTrace implements BackendObserver {
     const parsed = new URL(url)
     const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80
     const attributes: Attributes = {
-      'http.request.method': this.plan.method,
-      'url.full': `${parsed.origin}${parsed.pathname}`,
-      'url.template': this.template,
-      'server.address': parsed.hostname,
-      'server.port': port,
+      [ATTR_HTTP_REQUEST_METHOD]: this.plan.method,
+      [ATTR_URL_FULL]: `${parsed.origin}${parsed.pathname}`,
+      [ATTR_URL_TEMPLATE]: this.template,
+      [ATTR_SERVER_ADDRESS]: parsed.hostname,
+      [ATTR_SERVER_PORT]: port,
       'tailgate.attempt.index': index,
       'tailgate.attempt.host': parsed.origin,
     }
@@ -186,10 +197,11 @@ class BackendTrace implements BackendObserver {
 
 // An attempt that lost and was aborted is no error; every other failure is.
 function recordFailure(span: Span, failure: Failure): void {
-  if (failure.status !== undefined) span.setAttribute('http.response.status_code', failure.status)
+  if (failure.status !== undefined)
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, failure.status)
   if (failure.kind === 'aborted') return
   span.setAttribute(
-    'error.type',
+    ATTR_ERROR_TYPE,
     failure.status === undefined ? failure.kind : String(failure.status),
   )
   span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message })

@@ -12,6 +12,7 @@ import {
 import { emptyResource } from '@opentelemetry/resources'
 import { BUCKETS_PER_DOUBLING, Field, HISTOGRAM_BUCKETS } from '../stats-layout.ts'
 import type { StatsRegistry } from '../stats.ts'
+import packageJson from '../../package.json'
 
 // The metrics API has no asynchronous histogram, so the latency histograms of the shared stats
 // buffer are read by a MetricProducer at collection time, like the observable counters, and the
@@ -67,7 +68,7 @@ export class LatencyHistogramProducer implements MetricProducer {
       // The reader replaces this resource with the meter provider's.
       resourceMetrics: {
         resource: emptyResource(),
-        scopeMetrics: [{ scope: { name: 'tailgate' }, metrics }],
+        scopeMetrics: [{ scope: { name: 'tailgate', version: packageJson.version }, metrics }],
       },
       errors: [],
     }

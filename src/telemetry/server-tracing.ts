@@ -9,6 +9,19 @@ import {
   type TextMapGetter,
   type Tracer,
 } from '@opentelemetry/api'
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_NETWORK_PROTOCOL_NAME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions'
 import type { EndpointPlan } from '../plan.ts'
 import { propagator } from './provider.ts'
 
@@ -51,7 +64,7 @@ export class ServerTracing {
       return response
     } catch (error) {
       span.recordException(error as Error)
-      span.setAttribute('error.type', (error as Error).name ?? 'Error')
+      span.setAttribute(ATTR_ERROR_TYPE, (error as Error).name ?? 'Error')
       span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) })
       throw error
     } finally {
@@ -67,25 +80,25 @@ function requestAttributes(
 ): Attributes {
   const url = new URL(request.url)
   const attributes: Attributes = {
-    'http.request.method': request.method,
-    'http.route': plan.path,
-    'url.path': url.pathname,
-    'url.scheme': url.protocol.slice(0, -1),
-    'server.address': url.hostname,
-    'network.protocol.name': 'http',
+    [ATTR_HTTP_REQUEST_METHOD]: request.method,
+    [ATTR_HTTP_ROUTE]: plan.path,
+    [ATTR_URL_PATH]: url.pathname,
+    [ATTR_URL_SCHEME]: url.protocol.slice(0, -1),
+    [ATTR_SERVER_ADDRESS]: url.hostname,
+    [ATTR_NETWORK_PROTOCOL_NAME]: 'http',
   }
-  if (url.port) attributes['server.port'] = Number(url.port)
-  if (clientAddress) attributes['client.address'] = clientAddress
+  if (url.port) attributes[ATTR_SERVER_PORT] = Number(url.port)
+  if (clientAddress) attributes[ATTR_CLIENT_ADDRESS] = clientAddress
   const userAgent = request.headers.get('user-agent')
-  if (userAgent) attributes['user_agent.original'] = userAgent
+  if (userAgent) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent
   return attributes
 }
 
 // A 5xx is an error of the server span; a 4xx is the client's and leaves the status unset.
 function endWithResponse(span: Span, status: number): void {
-  span.setAttribute('http.response.status_code', status)
+  span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
   if (status >= 500) {
-    span.setAttribute('error.type', String(status))
+    span.setAttribute(ATTR_ERROR_TYPE, String(status))
     span.setStatus({ code: SpanStatusCode.ERROR })
   }
 }

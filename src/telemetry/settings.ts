@@ -1,5 +1,6 @@
 import type { TelemetryConfig } from '../config/schema.ts'
 import type { BatchSettings, SamplerSettings, TracingSettings } from '../messages.ts'
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions'
 import { ErrorCode, TailgateError } from '../errors.ts'
 import packageJson from '../../package.json'
 
@@ -132,12 +133,12 @@ function resolveResource(
   env: Environment,
 ): Record<string, string> {
   const attributes: Record<string, string> = {
-    'service.name': config?.service_name ?? DEFAULT_SERVICE_NAME,
-    'service.version': packageJson.version,
+    [ATTR_SERVICE_NAME]: config?.service_name ?? DEFAULT_SERVICE_NAME,
+    [ATTR_SERVICE_VERSION]: packageJson.version,
   }
   Object.assign(attributes, parseResourceAttributes(variable(env, 'OTEL_RESOURCE_ATTRIBUTES')))
   const serviceName = variable(env, 'OTEL_SERVICE_NAME')
-  if (serviceName) attributes['service.name'] = serviceName
+  if (serviceName) attributes[ATTR_SERVICE_NAME] = serviceName
   return attributes
 }
 

@@ -1,0 +1,229 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { startGateway, type Gateway } from '../src/gateway.ts'
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver.ts'
+import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
+import { writeConfig } from './helpers/config-file.ts'
+
+const SERVER = 2
+const CLIENT = 3
+const INTERNAL = 1
+const ERROR = 2
+const CLIENT_TRACE_ID = '0af7651916cd43dd8448eb211c80319c'
+const CLIENT_SPAN_ID = 'b7ad6b7169203331'
+
+const OTEL_VARIABLES = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_BSP_SCHEDULE_DELAY',
+  'OTEL_TRACES_EXPORTER',
+]
+
+let gateway: Gateway | undefined
+let receiver: OtlpReceiver | undefined
+let backend: ScriptedBackend | undefined
+let removeConfig: (() => void) | undefined
+
+afterEach(async () => {
+  await gateway?.stop()
+  await receiver?.stop()
+  await backend?.stop()
+  removeConfig?.()
+  for (const name of OTEL_VARIABLES) delete process.env[name]
+  gateway = receiver = backend = removeConfig = undefined
+})
+
+function raceConfig(backendUrl: string, extra: Record<string, unknown> = {}) {
+  return {
+    version: 3,
+    host: [backendUrl],
+    timeout: '2s',
+    ...extra,
+    endpoints: [
+      { endpoint: '/race/{id}', concurrent_calls: 3, backend: [{ url_pattern: '/items/{id}' }] },
+      { endpoint: '/fail', backend: [{ url_pattern: '/fail' }] },
+    ],
+  }
+}
+
+/** Starts a receiver, a backend and a gateway exporting http/json to the receiver. */
+async function startTraced(workers: number, delayMs: (n: number) => number = () => 0) {
+  receiver = startOtlpReceiver()
+  backend = startScriptedBackend({ delayMs, body: { id: 'a' } })
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url
+  process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json'
+  process.env.OTEL_BSP_SCHEDULE_DELAY = '20'
+  const config = writeConfig(raceConfig(backend.url))
+  removeConfig = config.remove
+  gateway = await startGateway({ configFile: config.file, port: 0, hostname: '127.0.0.1', workers })
+  return { receiver, backend, gateway }
+}
+
+function spansOf(spans: ReceivedSpan[], traceId: string) {
+  return spans.filter((span) => span.traceId === traceId)
+}
+
+describe('tracing of a 3-call endpoint', () => {
+  test('span tree has three attempts and one winner', async () => {
+    // The second request to arrive answers first; the others would take 300 ms.
+    const { receiver, backend, gateway } = await startTraced(2, (n) => (n === 1 ? 10 : 300))
+    const response = await fetch(`${gateway.url}/race/a`)
+    expect(response.status).toBe(200)
+
+    const server = () => receiver.spans.find((span) => span.kind === SERVER)
+    await receiver.waitFor(
+      () => !!server() && spansOf(receiver.spans, server()!.traceId).length === 5,
+    )
+    const root = server()!
+    const trace = spansOf(receiver.spans, root.traceId)
+    const backends = trace.filter((span) => span.kind === INTERNAL)
+    const attempts = trace.filter((span) => span.kind === CLIENT)
+
+    expect(root.name).toBe('GET /race/{id}')
+    expect(root.parentSpanId).toBe('')
+    expect(root.attributes['http.route']).toBe('/race/{id}')
+    expect(root.attributes['http.request.method']).toBe('GET')
+    expect(root.attributes['url.path']).toBe('/race/a')
+    expect(root.attributes['http.response.status_code']).toBe(200)
+    expect(root.resource['service.name']).toBe('tailgate')
+
+    expect(backends).toHaveLength(1)
+    expect(backends[0]!.name).toBe('backend GET /items/{id}')
+    expect(backends[0]!.parentSpanId).toBe(root.spanId)
+    expect(backends[0]!.attributes['tailgate.concurrent_calls']).toBe(3)
+
+    expect(attempts).toHaveLength(3)
+    for (const attempt of attempts) expect(attempt.parentSpanId).toBe(backends[0]!.spanId)
+    const indexes = attempts.map((span) => span.attributes['tailgate.attempt.index']).sort()
+    expect(indexes).toEqual([0, 1, 2])
+    const winners = attempts.filter((span) => span.attributes['tailgate.attempt.won'] === true)
+    expect(winners).toHaveLength(1)
+    const losers = attempts.filter((span) => span.attributes['tailgate.attempt.won'] === false)
+    expect(losers.map((span) => span.attributes['tailgate.attempt.aborted'])).toEqual([true, true])
+    expect(losers.map((span) => span.statusCode)).toEqual([0, 0])
+
+    const winner = winners[0]!
+    expect(winner.attributes['http.response.status_code']).toBe(200)
+    expect(winner.attributes['tailgate.attempt.host']).toBe(backend.url)
+    expect(winner.attributes['url.full']).toBe(`${backend.url}/items/a`)
+    expect(backends[0]!.attributes['tailgate.race.winner']).toBe(
+      winner.attributes['tailgate.attempt.index'] as number,
+    )
+  })
+
+  test('each attempt sends its own traceparent', async () => {
+    const { receiver, backend, gateway } = await startTraced(2, (n) => (n === 0 ? 10 : 200))
+    await fetch(`${gateway.url}/race/a`)
+    await receiver.waitFor((spans) => spans.filter((span) => span.kind === CLIENT).length === 3)
+
+    const attempts = receiver.spans.filter((span) => span.kind === CLIENT)
+    const sent = backend.requests.map((headers) => headers.get('traceparent'))
+    const expected = attempts.map((span) => `00-${span.traceId}-${span.spanId}-01`)
+    expect(sent.sort()).toEqual(expected.sort())
+  })
+
+  test('client traceparent is continued', async () => {
+    const { receiver, gateway } = await startTraced(0)
+    const response = await fetch(`${gateway.url}/race/a`, {
+      headers: { traceparent: `00-${CLIENT_TRACE_ID}-${CLIENT_SPAN_ID}-01` },
+    })
+    expect(response.status).toBe(200)
+
+    await receiver.waitFor((spans) => spansOf(spans, CLIENT_TRACE_ID).length === 5)
+    const trace = spansOf(receiver.spans, CLIENT_TRACE_ID)
+    const root = trace.find((span) => span.kind === SERVER)!
+    expect(root.parentSpanId).toBe(CLIENT_SPAN_ID)
+    expect(trace.filter((span) => span.kind === CLIENT)).toHaveLength(3)
+  })
+
+  test('unsampled client traceparent exports nothing', async () => {
+    const started = await startTraced(0)
+    await fetch(`${started.gateway.url}/race/a`, {
+      headers: { traceparent: `00-${CLIENT_TRACE_ID}-${CLIENT_SPAN_ID}-00` },
+    })
+    await started.gateway.stop()
+    gateway = undefined
+    const { receiver, backend } = started
+
+    expect(receiver.spans).toHaveLength(0)
+    const sent = backend.requests.map((headers) => headers.get('traceparent')?.slice(0, 35))
+    expect(sent).toEqual([
+      `00-${CLIENT_TRACE_ID}`,
+      `00-${CLIENT_TRACE_ID}`,
+      `00-${CLIENT_TRACE_ID}`,
+    ])
+  })
+
+  test('failed backend marks spans as errors', async () => {
+    receiver = startOtlpReceiver()
+    backend = startScriptedBackend({ status: () => 500 })
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json'
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '20'
+    const config = writeConfig(raceConfig(backend.url))
+    removeConfig = config.remove
+    gateway = await startGateway({ configFile: config.file, port: 0, workers: 1 })
+
+    const response = await fetch(`${gateway.url}/fail`)
+    expect(response.status).toBe(502)
+    await receiver.waitFor((spans) => spans.length === 3)
+    const root = receiver.spans.find((span) => span.kind === SERVER)!
+    const race = receiver.spans.find((span) => span.kind === INTERNAL)!
+    const attempt = receiver.spans.find((span) => span.kind === CLIENT)!
+    expect(root.statusCode).toBe(ERROR)
+    expect(root.attributes['error.type']).toBe('502')
+    expect(race.statusCode).toBe(ERROR)
+    expect(race.attributes['tailgate.race.winner']).toBe(-1)
+    expect(attempt.statusCode).toBe(ERROR)
+    expect(attempt.attributes['error.type']).toBe('500')
+    expect(attempt.attributes['tailgate.attempt.outcome']).toBe('failed')
+  })
+})
+
+describe('tracing configuration', () => {
+  test('off by default sends no traceparent', async () => {
+    backend = startScriptedBackend()
+    const config = writeConfig(raceConfig(backend.url))
+    removeConfig = config.remove
+    gateway = await startGateway({ configFile: config.file, port: 0, workers: 1 })
+
+    await fetch(`${gateway.url}/race/a`)
+    expect(backend.requests).toHaveLength(3)
+    expect(backend.requests.map((headers) => headers.get('traceparent'))).toEqual([
+      null,
+      null,
+      null,
+    ])
+  })
+
+  test('extra_config exports http/protobuf', async () => {
+    receiver = startOtlpReceiver()
+    backend = startScriptedBackend()
+    const telemetry = {
+      otlp_endpoint: receiver.url,
+      otlp_protocol: 'http/protobuf',
+      service_name: 'edge',
+    }
+    const config = writeConfig(
+      raceConfig(backend.url, { extra_config: { 'tailgate/telemetry': telemetry } }),
+    )
+    removeConfig = config.remove
+    gateway = await startGateway({ configFile: config.file, port: 0, workers: 1 })
+
+    await fetch(`${gateway.url}/race/a`, {
+      headers: { traceparent: `00-${CLIENT_TRACE_ID}-${CLIENT_SPAN_ID}-01` },
+    })
+    await gateway.stop()
+    gateway = undefined
+
+    const traceId = Buffer.from(CLIENT_TRACE_ID, 'hex')
+    const exports = receiver.exports
+    expect(exports.length).toBeGreaterThan(0)
+    for (const received of exports) {
+      expect(received.path).toBe('/v1/traces')
+      expect(received.contentType).toBe('application/x-protobuf')
+    }
+    const bodies = Buffer.concat(exports.map((received) => received.body))
+    expect(bodies.includes(traceId)).toBe(true)
+    expect(bodies.includes(Buffer.from('edge'))).toBe(true)
+  })
+})
