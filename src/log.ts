@@ -23,16 +23,17 @@ export interface LogDestination {
 // after other modules have imported `log`. Lines are written synchronously: a worker thread
 // that exits loses nothing, and pino-pretty runs as a stream because pino transports start
 // worker threads of their own.
-const output = {
-  destination: pino.destination({ fd: 1, sync: true }) as LogDestination,
-  write(line: string) {
-    output.destination.write(line)
-  },
-}
-
 let settings: LogSettings = {
   level: isLogLevel(process.env.LOG_LEVEL) ? process.env.LOG_LEVEL : 'info',
   format: process.env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
+}
+const output = {
+  destination: standardOutput(settings.format),
+  /** What `destination` writes: standard output as JSON or pretty text, or a caller's stream. */
+  kind: settings.format as LogSettings['format'] | 'custom',
+  write(line: string) {
+    output.destination.write(line)
+  },
 }
 
 export const log = pino(
@@ -42,7 +43,6 @@ export const log = pino(
   },
   output,
 )
-if (settings.format === 'pretty') output.destination = prettyDestination()
 
 /**
  * Sets the level and format of this thread's logger. `destination` replaces standard output,
@@ -54,9 +54,13 @@ if (settings.format === 'pretty') output.destination = prettyDestination()
 export function configureLog(next: Partial<LogSettings> & { destination?: LogDestination }): void {
   settings = { level: next.level ?? settings.level, format: next.format ?? settings.format }
   log.level = settings.level
-  if (next.destination) output.destination = next.destination
-  else if (next.format === 'pretty') output.destination = prettyDestination()
-  else if (next.format === 'json') output.destination = pino.destination({ fd: 1, sync: true })
+  if (next.destination) {
+    output.destination = next.destination
+    output.kind = 'custom'
+  } else if (output.kind !== settings.format) {
+    output.destination = standardOutput(settings.format)
+    output.kind = settings.format
+  }
 }
 
 /** The level and format in force, for the workers to apply. */
@@ -68,6 +72,7 @@ export function isLogLevel(value: string | undefined): value is LogSettings['lev
   return (LOG_LEVELS as readonly (string | undefined)[]).includes(value)
 }
 
-function prettyDestination(): LogDestination {
+function standardOutput(format: LogSettings['format']): LogDestination {
+  if (format === 'json') return pino.destination({ fd: 1, sync: true })
   return pretty({ colorize: Boolean(process.stdout.isTTY), sync: true, destination: 1 })
 }

@@ -24,7 +24,7 @@ afterEach(async () => {
   gateway = backend = child = removeConfig = undefined
 })
 
-/** A backend that fails with 500, and a config with /fail on it. */
+/** Starts a backend that fails with 500 and writes a config with /fail on it. */
 function failingSetup() {
   backend = startScriptedBackend({ status: () => 500, body: { error: 'down' } })
   const config = writeConfig({
@@ -68,6 +68,30 @@ describe('gateway log', () => {
       },
     ])
     expect(lines.filter((l) => l.msg === 'backend attempt failed')).toHaveLength(0)
+  })
+
+  test('relayed no-op 5xx is logged', async () => {
+    const lines = captureLog('info')
+    backend = startScriptedBackend({ status: () => 503 })
+    const config = writeConfig({
+      version: 3,
+      endpoints: [
+        {
+          endpoint: '/raw',
+          output_encoding: 'no-op',
+          backend: [{ host: [backend.url], url_pattern: '/x' }],
+        },
+      ],
+    })
+    removeConfig = config.remove
+    gateway = await startGateway({ configFile: config.file, port: 0, workers: 0 })
+
+    expect((await fetch(`${gateway.url}/raw`)).status).toBe(503)
+    const line = lines.find((l) => l.msg === 'gateway returned a server error')
+    expect(line?.endpoint).toBe('GET /raw')
+    expect(line?.status).toBe(503)
+    expect(line?.backend).toBe(0)
+    expect(line?.cause).toBe('backend returned status 503, relayed unchanged by no-op encoding')
   })
 
   test('debug level logs failed attempts with a limit', async () => {

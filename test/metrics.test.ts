@@ -38,7 +38,7 @@ async function scrapeUntil(ready: (samples: Sample[]) => boolean): Promise<Sampl
 
 describe('/__metrics', () => {
   test('counters match the traffic sent', async () => {
-    // One attempt of each race answers in 5 ms, the two others would take 300 ms.
+    // One attempt of each race responds in 5 ms, the two others would take 300 ms.
     const fast = startScriptedBackend({ delayMs: (n) => (n % 3 === 0 ? 5 : 300) })
     const failing = startScriptedBackend({ status: () => 500 })
     backends = [fast, failing]

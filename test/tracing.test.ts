@@ -64,7 +64,7 @@ function spansOf(spans: ReceivedSpan[], traceId: string) {
 
 describe('tracing of a 3-call endpoint', () => {
   test('span tree has three attempts and one winner', async () => {
-    // The second request to arrive answers first; the others would take 300 ms.
+    // The second request to arrive gets the first response; the others would take 300 ms.
     const { receiver, backend, gateway } = await startTraced(2, (n) => (n === 1 ? 10 : 300))
     const response = await fetch(`${gateway.url}/race/a`)
     expect(response.status).toBe(200)

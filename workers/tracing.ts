@@ -49,7 +49,7 @@ export interface ThreadTracing {
 }
 
 /**
- * Starts tracing on this thread. With `flushChannel`, the thread also answers the main thread's
+ * Starts tracing on this thread. With `flushChannel`, the thread also responds to the main thread's
  * flush requests (see src/telemetry/flush-channel.ts), as pool workers must.
  */
 export function startThreadTracing(
@@ -111,18 +111,20 @@ class BackendTrace implements BackendObserver {
     private readonly plan: BackendPlan,
   ) {
     this.template = pathTemplate(plan, endpoint)
-    const attributes: Attributes = {
-      'tailgate.endpoint': endpoint.key,
-      'tailgate.backend.index': plan.index,
-      'tailgate.backend.hosts': plan.hosts,
-      'tailgate.concurrent_calls': endpoint.concurrentCalls,
-      [ATTR_URL_TEMPLATE]: this.template,
-    }
     this.span = tracer.startSpan(
       `backend ${plan.method} ${this.template}`,
-      { kind: SpanKind.INTERNAL, attributes },
+      { kind: SpanKind.INTERNAL },
       parent,
     )
+    if (this.span.isRecording()) {
+      this.span.setAttributes({
+        'tailgate.endpoint': endpoint.key,
+        'tailgate.backend.index': plan.index,
+        'tailgate.backend.hosts': plan.hosts,
+        'tailgate.concurrent_calls': endpoint.concurrentCalls,
+        [ATTR_URL_TEMPLATE]: this.template,
+      })
+    }
     this.context = trace.setSpan(parent, this.span)
   }
 
@@ -151,15 +153,21 @@ class BackendTrace implements BackendObserver {
   attemptEnd(index: number, outcome: AttemptOutcome): void {
     const span = this.attempts[index]
     if (!span) return
-    span.setAttributes({
-      'tailgate.attempt.outcome': outcome,
-      'tailgate.attempt.won': outcome === 'won',
-      'tailgate.attempt.aborted': outcome === 'aborted',
-    })
+    if (span.isRecording()) {
+      span.setAttributes({
+        'tailgate.attempt.outcome': outcome,
+        'tailgate.attempt.won': outcome === 'won',
+        'tailgate.attempt.aborted': outcome === 'aborted',
+      })
+    }
     span.end()
   }
 
   end(winner: number | null, failures: Failure[]): void {
+    if (!this.span.isRecording()) {
+      this.span.end()
+      return
+    }
     this.span.setAttributes({
       'tailgate.race.attempts': this.attempts.filter(Boolean).length,
       'tailgate.race.winner': winner ?? -1,
@@ -176,9 +184,13 @@ class BackendTrace implements BackendObserver {
   // An HTTP client span (semantic conventions for HTTP). url.full leaves out the query string,
   // because the client's query values may carry credentials.
   private startAttempt(index: number, url: string): Span {
+    const name = `${this.plan.method} ${this.template}`
+    const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT }, this.context)
+    if (!span.isRecording()) return span
     const parsed = new URL(url)
-    const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80
-    const attributes: Attributes = {
+    let port = parsed.protocol === 'https:' ? 443 : 80
+    if (parsed.port) port = Number(parsed.port)
+    span.setAttributes({
       [ATTR_HTTP_REQUEST_METHOD]: this.plan.method,
       [ATTR_URL_FULL]: `${parsed.origin}${parsed.pathname}`,
       [ATTR_URL_TEMPLATE]: this.template,
@@ -186,12 +198,8 @@ class BackendTrace implements BackendObserver {
       [ATTR_SERVER_PORT]: port,
       'tailgate.attempt.index': index,
       'tailgate.attempt.host': parsed.origin,
-    }
-    return this.tracer.startSpan(
-      `${this.plan.method} ${this.template}`,
-      { kind: SpanKind.CLIENT, attributes },
-      this.context,
-    )
+    })
+    return span
   }
 }
 
@@ -207,8 +215,12 @@ function recordFailure(span: Span, failure: Failure): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message })
 }
 
-/** The backend's url_pattern path with `{name}` placeholders, a low-cardinality span name. */
+const templates = new WeakMap<BackendPlan, string>()
+
+/** Builds the backend's url_pattern path with `{name}` placeholders, a low-cardinality span name. */
 function pathTemplate(plan: BackendPlan, endpoint: EndpointPlan): string {
+  const cached = templates.get(plan)
+  if (cached !== undefined) return cached
   let path = ''
   for (const part of plan.path)
     path += typeof part === 'string' ? part : `{${endpoint.params[part]}}`

@@ -16,7 +16,7 @@ import packageJson from '../../package.json'
 
 // The metrics API has no asynchronous histogram, so the latency histograms of the shared stats
 // buffer are read by a MetricProducer at collection time, like the observable counters, and the
-// workers never call a metrics API. The buffer has 4 buckets per doubling of latency; they are
+// workers never call a metrics API. The buffer has 4 buckets per doubling of latency. They are
 // summed into one bucket per doubling from 2^8 to 2^25 microseconds (0.256 ms to 33.5 s).
 //
 // NOTE: a buffer bucket excludes its upper bound while a Prometheus `le` bucket includes it, so a

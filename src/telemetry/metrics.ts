@@ -29,7 +29,7 @@ const FAILURE_KINDS = [
   ['decode', Field.failDecode],
 ] as const
 
-/** What the metrics read at each scrape. */
+/** Stats buffer and dispatcher, read at each scrape. */
 export interface MetricsSource {
   stats: StatsRegistry
   dispatcher: Dispatcher
@@ -38,7 +38,7 @@ export interface MetricsSource {
 export class GatewayMetrics {
   private readonly exporter: PrometheusExporter
   // The exporter's request handler writes to a node:http ServerResponse, but Elysia serves Bun's
-  // web Request and Response; so the exporter collects and its serializer class renders.
+  // web Request and Response. So the exporter collects, and its serializer class renders.
   private readonly serializer = new PrometheusSerializer()
   private endpoints: readonly EndpointPlan[] = []
 
@@ -83,7 +83,7 @@ export class GatewayMetrics {
 
   private registerEndpointInstruments(meter: Meter): void {
     const requests = meter.createObservableCounter('tailgate.requests', {
-      description: 'Client requests answered by an endpoint, by status class.',
+      description: 'Responses of an endpoint to client requests, by status class.',
       unit: '{request}',
     })
     requests.addCallback((result) =>

@@ -51,16 +51,18 @@ export class ServerTracing {
     handle: (context: TaskTraceContext) => Promise<Response>,
   ): Promise<Response> {
     const parent = propagator.extract(ROOT_CONTEXT, request.headers, headerGetter)
+    // Attributes are computed only for a span that is recorded: the sampler decides without them.
     const span = this.tracer.startSpan(
       `${plan.method} ${plan.path}`,
-      { kind: SpanKind.SERVER, attributes: requestAttributes(request, clientAddress, plan) },
+      { kind: SpanKind.SERVER },
       parent,
     )
+    if (span.isRecording()) span.setAttributes(requestAttributes(request, clientAddress, plan))
     const context: TaskTraceContext = {}
     propagator.inject(trace.setSpan(ROOT_CONTEXT, span), context, defaultTextMapSetter)
     try {
       const response = await handle(context)
-      endWithResponse(span, response.status)
+      if (span.isRecording()) endWithResponse(span, response.status)
       return response
     } catch (error) {
       span.recordException(error as Error)

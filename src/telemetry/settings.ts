@@ -6,8 +6,9 @@ import packageJson from '../../package.json'
 
 // Resolves the tracing settings from the standard OTEL_* environment variables and the config's
 // "tailgate/telemetry" block. An environment variable takes precedence over the config, because
-// the deployment usually knows the collector better than the config file does. Tracing is off
-// unless OTEL_TRACES_EXPORTER=otlp, an OTLP endpoint variable or `otlp_endpoint` turns it on.
+// the deployment environment is usually more specific about its collector than a config file.
+// Tracing is off unless OTEL_TRACES_EXPORTER=otlp, an OTLP endpoint variable or `otlp_endpoint`
+// turns it on.
 //
 // The variables follow the OpenTelemetry SDK environment variable specification. Tailgate reads
 // them itself rather than through @opentelemetry/sdk-node, whose automatic setup also installs a

@@ -1,6 +1,6 @@
-// A strict parser of the Prometheus text exposition format (version 0.0.4), for tests: it throws
-// on any line that is neither a comment, a HELP or TYPE line, nor a well-formed sample, and on a
-// sample whose metric family has no TYPE line before it.
+// A strict parser of the Prometheus text exposition format (version 0.0.4), for tests. It throws
+// on any line that is neither a comment, a HELP or TYPE line, nor a well-formed sample. It also
+// throws on a sample whose metric family has no TYPE line before it.
 
 export interface Sample {
   name: string

@@ -1,7 +1,7 @@
 import type { Server } from 'bun'
 
-// A JSON backend on 127.0.0.1 whose answers are scripted by arrival order: the n-th request
-// (from 0) waits delayMs(n) and answers with status(n). It records each request's headers.
+// A JSON backend on 127.0.0.1 whose responses are scripted by arrival order: the n-th request
+// (from 0) waits delayMs(n) and gets status(n). It records each request's headers.
 
 export interface ScriptedBackendOptions {
   delayMs?: (n: number) => number
