@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import type { Subprocess } from 'bun'
 import { startGateway, type Gateway } from '../src/gateway.ts'
-import { configureLog } from '../src/log.ts'
+import { configureLog, logSettings } from '../src/log.ts'
 import { LogRateLimiter } from '../src/log-rate-limit.ts'
 import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
-import { writeConfig } from './helpers/config-file.ts'
+import { writeConfig } from './helpers/gateway.ts'
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname
 const BUN = process.execPath
@@ -12,27 +12,25 @@ const BUN = process.execPath
 let gateway: Gateway | undefined
 let backend: ScriptedBackend | undefined
 let child: Subprocess | undefined
-let removeConfig: (() => void) | undefined
+const initialLog = logSettings()
 
 afterEach(async () => {
   await gateway?.stop()
   child?.kill()
   await child?.exited
   await backend?.stop()
-  removeConfig?.()
-  configureLog({ level: 'info', format: 'json' })
-  gateway = backend = child = removeConfig = undefined
+  configureLog(initialLog)
+  gateway = backend = child = undefined
 })
 
 /** Starts a backend that fails with 500 and writes a config with /fail on it. */
 function failingSetup() {
-  backend = startScriptedBackend({ status: () => 500, body: { error: 'down' } })
-  const config = writeConfig({
+  backend = startScriptedBackend(() => ({ status: 500, body: { error: 'down' } }))
+  const file = writeConfig({
     version: 3,
     endpoints: [{ endpoint: '/fail', backend: [{ host: [backend.url], url_pattern: '/x' }] }],
   })
-  removeConfig = config.remove
-  return { backend, file: config.file }
+  return { backend, file }
 }
 
 function captureLog(level: string) {
@@ -72,8 +70,8 @@ describe('gateway log', () => {
 
   test('relayed no-op 5xx is logged', async () => {
     const lines = captureLog('info')
-    backend = startScriptedBackend({ status: () => 503 })
-    const config = writeConfig({
+    backend = startScriptedBackend(() => ({ status: 503 }))
+    const configFile = writeConfig({
       version: 3,
       endpoints: [
         {
@@ -83,8 +81,7 @@ describe('gateway log', () => {
         },
       ],
     })
-    removeConfig = config.remove
-    gateway = await startGateway({ configFile: config.file, port: 0, workers: 0 })
+    gateway = await startGateway({ configFile, port: 0, workers: 0 })
 
     expect((await fetch(`${gateway.url}/raw`)).status).toBe(503)
     const line = lines.find((l) => l.msg === 'gateway returned a server error')

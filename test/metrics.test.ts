@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { startGateway, type Gateway } from '../src/gateway.ts'
 import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
-import { writeConfig } from './helpers/config-file.ts'
+import { writeConfig } from './helpers/gateway.ts'
 import { parsePrometheusText, sumOf, type Sample } from './helpers/prometheus-text.ts'
 import { toHistogram } from '../src/telemetry/latency-histograms.ts'
 import { bucketOf, HISTOGRAM_BUCKETS } from '../src/stats-layout.ts'
@@ -11,13 +11,11 @@ const FAILURES = 2
 
 let gateway: Gateway | undefined
 let backends: ScriptedBackend[] = []
-let removeConfig: (() => void) | undefined
 
 afterEach(async () => {
   await gateway?.stop()
   for (const backend of backends) await backend.stop()
-  removeConfig?.()
-  gateway = removeConfig = undefined
+  gateway = undefined
   backends = []
 })
 
@@ -39,10 +37,10 @@ async function scrapeUntil(ready: (samples: Sample[]) => boolean): Promise<Sampl
 describe('/__metrics', () => {
   test('counters match the traffic sent', async () => {
     // One attempt of each race responds in 5 ms, the two others would take 300 ms.
-    const fast = startScriptedBackend({ delayMs: (n) => (n % 3 === 0 ? 5 : 300) })
-    const failing = startScriptedBackend({ status: () => 500 })
+    const fast = startScriptedBackend((n) => ({ delayMs: n % 3 === 0 ? 5 : 300 }))
+    const failing = startScriptedBackend(() => ({ status: 500 }))
     backends = [fast, failing]
-    const config = writeConfig({
+    const configFile = writeConfig({
       version: 3,
       endpoints: [
         {
@@ -53,8 +51,7 @@ describe('/__metrics', () => {
         { endpoint: '/fail', backend: [{ host: [failing.url], url_pattern: '/x' }] },
       ],
     })
-    removeConfig = config.remove
-    gateway = await startGateway({ configFile: config.file, port: 0, workers: 2 })
+    gateway = await startGateway({ configFile, port: 0, workers: 2 })
 
     for (let i = 0; i < RACES; i++) expect((await fetch(`${gateway.url}/race`)).status).toBe(200)
     for (let i = 0; i < FAILURES; i++) expect((await fetch(`${gateway.url}/fail`)).status).toBe(502)
@@ -94,13 +91,12 @@ describe('/__metrics', () => {
   })
 
   test('responds with the Prometheus content type', async () => {
-    backends = [startScriptedBackend()]
-    const config = writeConfig({
+    backends = [startScriptedBackend(() => ({}))]
+    const configFile = writeConfig({
       version: 3,
       endpoints: [{ endpoint: '/one', backend: [{ host: [backends[0]!.url], url_pattern: '/' }] }],
     })
-    removeConfig = config.remove
-    gateway = await startGateway({ configFile: config.file, port: 0, workers: 0 })
+    gateway = await startGateway({ configFile, port: 0, workers: 0 })
 
     const { response, samples } = await scrape()
     expect(response.status).toBe(200)

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { startGateway, type Gateway } from '../src/gateway.ts'
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver.ts'
 import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
-import { writeConfig } from './helpers/config-file.ts'
+import { writeConfig } from './helpers/gateway.ts'
 
 const SERVER = 2
 const CLIENT = 3
@@ -15,21 +15,21 @@ const OTEL_VARIABLES = [
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
   'OTEL_BSP_SCHEDULE_DELAY',
+  'OTEL_BSP_EXPORT_TIMEOUT',
+  'OTEL_EXPORTER_OTLP_TIMEOUT',
   'OTEL_TRACES_EXPORTER',
 ]
 
 let gateway: Gateway | undefined
 let receiver: OtlpReceiver | undefined
 let backend: ScriptedBackend | undefined
-let removeConfig: (() => void) | undefined
 
 afterEach(async () => {
   await gateway?.stop()
   await receiver?.stop()
   await backend?.stop()
-  removeConfig?.()
   for (const name of OTEL_VARIABLES) delete process.env[name]
-  gateway = receiver = backend = removeConfig = undefined
+  gateway = receiver = backend = undefined
 })
 
 function raceConfig(backendUrl: string, extra: Record<string, unknown> = {}) {
@@ -45,16 +45,25 @@ function raceConfig(backendUrl: string, extra: Record<string, unknown> = {}) {
   }
 }
 
-/** Starts a receiver, a backend and a gateway exporting http/json to the receiver. */
-async function startTraced(workers: number, delayMs: (n: number) => number = () => 0) {
-  receiver = startOtlpReceiver()
-  backend = startScriptedBackend({ delayMs, body: { id: 'a' } })
+/**
+ * Points tracing at a new receiver with http/json, a short batch delay, and export timeouts that
+ * keep a stuck export from outlasting the test's hooks.
+ */
+function exportTo(receiver: OtlpReceiver): void {
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url
   process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json'
   process.env.OTEL_BSP_SCHEDULE_DELAY = '20'
-  const config = writeConfig(raceConfig(backend.url))
-  removeConfig = config.remove
-  gateway = await startGateway({ configFile: config.file, port: 0, hostname: '127.0.0.1', workers })
+  process.env.OTEL_BSP_EXPORT_TIMEOUT = '1500'
+  process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '1000'
+}
+
+/** Starts a receiver, a backend and a gateway exporting http/json to the receiver. */
+async function startTraced(workers: number, delayMs: (n: number) => number = () => 0) {
+  receiver = startOtlpReceiver()
+  backend = startScriptedBackend((n) => ({ delayMs: delayMs(n), body: { id: 'a' } }))
+  exportTo(receiver)
+  const configFile = writeConfig(raceConfig(backend.url))
+  gateway = await startGateway({ configFile, port: 0, hostname: '127.0.0.1', workers })
   return { receiver, backend, gateway }
 }
 
@@ -83,6 +92,7 @@ describe('tracing of a 3-call endpoint', () => {
     expect(root.attributes['http.route']).toBe('/race/{id}')
     expect(root.attributes['http.request.method']).toBe('GET')
     expect(root.attributes['url.path']).toBe('/race/a')
+    expect(root.attributes['client.address']).toBe('127.0.0.1')
     expect(root.attributes['http.response.status_code']).toBe(200)
     expect(root.resource['service.name']).toBe('tailgate')
 
@@ -111,12 +121,12 @@ describe('tracing of a 3-call endpoint', () => {
   })
 
   test('each attempt sends its own traceparent', async () => {
-    const { receiver, backend, gateway } = await startTraced(2, (n) => (n === 0 ? 10 : 200))
+    const { receiver, backend, gateway } = await startTraced(2, (n) => (n === 0 ? 30 : 300))
     await fetch(`${gateway.url}/race/a`)
     await receiver.waitFor((spans) => spans.filter((span) => span.kind === CLIENT).length === 3)
 
     const attempts = receiver.spans.filter((span) => span.kind === CLIENT)
-    const sent = backend.requests.map((headers) => headers.get('traceparent'))
+    const sent = backend.received.map((request) => request.headers.traceparent ?? null)
     const expected = attempts.map((span) => `00-${span.traceId}-${span.spanId}-01`)
     expect(sent.sort()).toEqual(expected.sort())
   })
@@ -145,7 +155,7 @@ describe('tracing of a 3-call endpoint', () => {
     const { receiver, backend } = started
 
     expect(receiver.spans).toHaveLength(0)
-    const sent = backend.requests.map((headers) => headers.get('traceparent')?.slice(0, 35))
+    const sent = backend.received.map((request) => request.headers.traceparent?.slice(0, 35))
     expect(sent).toEqual([
       `00-${CLIENT_TRACE_ID}`,
       `00-${CLIENT_TRACE_ID}`,
@@ -155,13 +165,10 @@ describe('tracing of a 3-call endpoint', () => {
 
   test('failed backend marks spans as errors', async () => {
     receiver = startOtlpReceiver()
-    backend = startScriptedBackend({ status: () => 500 })
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url
-    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json'
-    process.env.OTEL_BSP_SCHEDULE_DELAY = '20'
-    const config = writeConfig(raceConfig(backend.url))
-    removeConfig = config.remove
-    gateway = await startGateway({ configFile: config.file, port: 0, workers: 1 })
+    backend = startScriptedBackend(() => ({ status: 500 }))
+    exportTo(receiver)
+    const configFile = writeConfig(raceConfig(backend.url))
+    gateway = await startGateway({ configFile, port: 0, workers: 1 })
 
     const response = await fetch(`${gateway.url}/fail`)
     expect(response.status).toBe(502)
@@ -181,14 +188,14 @@ describe('tracing of a 3-call endpoint', () => {
 
 describe('tracing configuration', () => {
   test('off by default sends no traceparent', async () => {
-    backend = startScriptedBackend()
-    const config = writeConfig(raceConfig(backend.url))
-    removeConfig = config.remove
-    gateway = await startGateway({ configFile: config.file, port: 0, workers: 1 })
+    // Every attempt is sent before the first response ends the race.
+    backend = startScriptedBackend(() => ({ delayMs: 50 }))
+    const configFile = writeConfig(raceConfig(backend.url))
+    gateway = await startGateway({ configFile, port: 0, workers: 1 })
 
     await fetch(`${gateway.url}/race/a`)
-    expect(backend.requests).toHaveLength(3)
-    expect(backend.requests.map((headers) => headers.get('traceparent'))).toEqual([
+    expect(backend.received).toHaveLength(3)
+    expect(backend.received.map((request) => request.headers.traceparent ?? null)).toEqual([
       null,
       null,
       null,
@@ -197,17 +204,16 @@ describe('tracing configuration', () => {
 
   test('extra_config exports http/protobuf', async () => {
     receiver = startOtlpReceiver()
-    backend = startScriptedBackend()
+    backend = startScriptedBackend(() => ({}))
     const telemetry = {
       otlp_endpoint: receiver.url,
       otlp_protocol: 'http/protobuf',
       service_name: 'edge',
     }
-    const config = writeConfig(
+    const configFile = writeConfig(
       raceConfig(backend.url, { extra_config: { 'tailgate/telemetry': telemetry } }),
     )
-    removeConfig = config.remove
-    gateway = await startGateway({ configFile: config.file, port: 0, workers: 1 })
+    gateway = await startGateway({ configFile, port: 0, workers: 1 })
 
     await fetch(`${gateway.url}/race/a`, {
       headers: { traceparent: `00-${CLIENT_TRACE_ID}-${CLIENT_SPAN_ID}-01` },

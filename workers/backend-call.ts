@@ -5,6 +5,7 @@ import type { HttpClient } from './http-client.ts'
 import type { StatsWriter } from './stats-writer.ts'
 import { decodeBody, DecodeError, type Data } from './decode.ts'
 import { manipulate } from './manipulate.ts'
+import { HOP_BY_HOP } from '../src/hop-by-hop.ts'
 import { race, LOSER_ABORT_REASON, type AttemptResult, type Failure } from './race.ts'
 import type { TaskObserver } from './task-observer.ts'
 import { logAttemptFailures } from './failure-log.ts'
@@ -207,19 +208,6 @@ function transportFailure(error: unknown, signal: AbortSignal, url: string): Fai
   }
   return { kind: 'network', message: `request failed: ${(error as Error).message ?? error}`, host }
 }
-
-// Hop-by-hop headers describe one connection and are never relayed (RFC 9110 section 7.6.1).
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-])
 
 const BODY_HEADERS = new Set(['content-length', 'content-encoding'])
 

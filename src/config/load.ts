@@ -95,6 +95,7 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   for (const finding of checkSemantics(value)) {
     problem(finding.severity, finding.path, finding.message)
   }
+  problems.sort(byPosition)
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(file, problems)
 
   return {
@@ -103,6 +104,11 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
     hash: createHash('sha256').update(text).digest('hex').slice(0, 16),
     warnings: problems,
   }
+}
+
+// Problems are listed in file order, as a reader goes through the file.
+function byPosition(a: ConfigProblem, b: ConfigProblem): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
 }
 
 function describeUnknownKey(segments: (string | number)[]): string {

@@ -7,7 +7,7 @@ import { TRACER_NAME, TRACER_VERSION, createTracerProvider } from './provider.ts
 import { ServerTracing } from './server-tracing.ts'
 import { requestFlush } from './flush-channel.ts'
 
-/** How long shutdown waits for the workers to export their buffered spans. */
+/** Longest wait at shutdown for the workers to export their buffered spans; see flushWorkers. */
 const WORKER_FLUSH_TIMEOUT_MS = 5000
 
 let nextChannel = 1
@@ -39,8 +39,12 @@ export function startTelemetry(
     tracing: provider && new ServerTracing(provider.getTracer(TRACER_NAME, TRACER_VERSION)),
     settings,
     worker,
-    flushWorkers: (workers) =>
-      settings ? requestFlush(flushChannel, workers, WORKER_FLUSH_TIMEOUT_MS) : Promise.resolve(0),
+    // A worker's flush ends within the batch export timeout, so waiting longer gains nothing.
+    flushWorkers: (workers) => {
+      if (!settings) return Promise.resolve(0)
+      const timeoutMs = Math.min(WORKER_FLUSH_TIMEOUT_MS, settings.batch.exportTimeoutMillis)
+      return requestFlush(flushChannel, workers, timeoutMs)
+    },
     shutdown: async () => {
       await provider?.shutdown()
     },

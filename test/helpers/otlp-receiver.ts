@@ -52,8 +52,12 @@ export function startOtlpReceiver(): OtlpReceiver {
       exports.push({ path: new URL(request.url).pathname, contentType, body })
       if (contentType.startsWith('application/json')) {
         spans.push(...decodeJsonExport(JSON.parse(new TextDecoder().decode(body))))
+        return new Response('{}', { headers: { 'content-type': 'application/json' } })
       }
-      return new Response('{}', { headers: { 'content-type': 'application/json' } })
+      // An empty ExportTraceServiceResponse encodes to zero protobuf bytes.
+      return new Response(new Uint8Array(0), {
+        headers: { 'content-type': 'application/x-protobuf' },
+      })
     },
   })
   return {
