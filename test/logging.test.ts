@@ -187,9 +187,10 @@ function spawnCli(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('CLI log options', () => {
-  test('worker 5xx line carries the worker id', async () => {
+  test('worker lines carry the worker id', async () => {
     const { file } = failingSetup()
-    const spawned = spawnCli(['-c', file, '-p', '0', '--host', '127.0.0.1', '-w', '1'])
+    const args = ['-c', file, '-p', '0', '--host', '127.0.0.1', '-w', '1', '--log-level', 'debug']
+    const spawned = spawnCli(args)
     const output = lineReader(spawned.stdout)
     const listening = JSON.parse(await output.find((line) => line.includes('gateway listening')))
 
@@ -198,6 +199,9 @@ describe('CLI log options', () => {
     expect(error.level).toBe(50)
     expect(error.endpoint).toBe('GET /fail')
     expect(error.worker).toBeGreaterThan(0)
+    const attempt = JSON.parse(await output.find((line) => line.includes('attempt failed')))
+    expect(attempt.level).toBe(20)
+    expect(attempt.worker).toBe(error.worker)
 
     spawned.kill('SIGTERM')
     expect(await spawned.exited).toBe(0)

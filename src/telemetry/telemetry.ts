@@ -7,7 +7,7 @@ import { TRACER_NAME, TRACER_VERSION, createTracerProvider } from './provider.ts
 import { ServerTracing } from './server-tracing.ts'
 import { requestFlush } from './flush-channel.ts'
 
-/** Longest wait at shutdown for the workers to export their buffered spans; see flushWorkers. */
+/** Maximum wait at shutdown for the workers to export their buffered spans. */
 const WORKER_FLUSH_TIMEOUT_MS = 5000
 
 let nextChannel = 1
@@ -39,7 +39,7 @@ export function startTelemetry(
     tracing: provider && new ServerTracing(provider.getTracer(TRACER_NAME, TRACER_VERSION)),
     settings,
     worker,
-    // A worker's flush ends within the batch export timeout, so waiting longer gains nothing.
+    // Also capped by the batch export timeout: an export still running by then has failed.
     flushWorkers: (workers) => {
       if (!settings) return Promise.resolve(0)
       const timeoutMs = Math.min(WORKER_FLUSH_TIMEOUT_MS, settings.batch.exportTimeoutMillis)
