@@ -21,10 +21,14 @@ Options:
       --max-sockets N   backend requests in flight for the whole process, split between
                         workers; more wait in a queue (default: ${FETCH_POOL_SOCKETS})
       --http-client C   pooled-fetch (default) or fetch (no in-flight cap), for comparison
+      --no-watch        do not reload when the config file changes (SIGHUP still reloads)
       --log-level L     ${LOG_LEVELS.join(', ')} (default: LOG_LEVEL, then info)
       --log-format F    json, one object per line, or pretty for terminals
                         (default: LOG_FORMAT, then json)
   -h, --help            show this help
+
+The gateway reloads its config when the file changes and on SIGHUP. An invalid file is
+reported and changes nothing; the gateway keeps serving the config it has.
 
 Tracing is off unless OTEL_TRACES_EXPORTER=otlp or OTEL_EXPORTER_OTLP_ENDPOINT is set, or the
 config's extra_config "tailgate/telemetry" has an otlp_endpoint. Metrics: GET /__metrics.
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
         workers: { type: 'string', short: 'w' },
         'max-sockets': { type: 'string' },
         'http-client': { type: 'string' },
+        'no-watch': { type: 'boolean' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -98,10 +103,12 @@ async function main(): Promise<void> {
       workers: integerFlag('workers', values.workers, 0),
       maxSockets: integerFlag('max-sockets', values['max-sockets'], 1),
       httpClient: client,
+      watch: !values['no-watch'],
     })
     const shutdown = () => void gateway.stop().then(() => process.exit(0))
     process.once('SIGINT', shutdown)
     process.once('SIGTERM', shutdown)
+    process.on('SIGHUP', () => void gateway.reload('SIGHUP'))
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`)

@@ -23,13 +23,15 @@ export interface FrontState {
   stats: StatsRegistry
   /** Set when tracing is on; null or absent makes no span and no trace context. */
   tracing?: ServerTracing | null
+  /** Serves /__metrics; one instance is shared by the apps of every plan generation. */
+  metrics?: GatewayMetrics
 }
 
 /** Builds the Elysia app that serves a plan set. */
 export function buildApp(state: FrontState): Elysia {
   const app = new Elysia()
   app.get('/__stats', () => Response.json(state.stats.snapshot(state.planSet.endpoints)))
-  const metrics = new GatewayMetrics(state)
+  const metrics = state.metrics ?? new GatewayMetrics(state)
   app.get('/__metrics', () => metrics.scrape(state.planSet.endpoints))
 
   const methodsByPath = new Map<string, string[]>()

@@ -8,7 +8,10 @@ import { createDispatcher, type Dispatcher } from './pool.ts'
 import { buildApp } from './front.ts'
 import type { HttpClientOptions, PlanSet } from './messages.ts'
 import { log } from './log.ts'
+import { ConfigReloader, type ReloadOutcome } from './reload.ts'
+import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
 import { startTelemetry } from './telemetry/telemetry.ts'
+import { GatewayMetrics } from './telemetry/metrics.ts'
 
 export const DEFAULT_PORT = 8080
 
@@ -21,15 +24,22 @@ export interface GatewayOptions {
   workers?: number
   httpClient?: HttpClientOptions['client']
   maxSockets?: number
+  /** Reloads the config when its file changes (default false; the CLI turns it on). */
+  watch?: boolean
+  /** Quiet time after the last file event before a reload; see src/config-watcher.ts. */
+  watchDebounceMs?: number
 }
 
 export interface Gateway {
   readonly port: number
   readonly url: string
   readonly workers: number
+  /** The config being served; a reload replaces it. */
   readonly config: LoadedConfig
   readonly stats: StatsRegistry
   readonly dispatcher: Dispatcher
+  /** Reads the config file again and applies it when it is valid and changed. */
+  reload(trigger?: string): Promise<ReloadOutcome>
   stop(): Promise<void>
 }
 
@@ -54,16 +64,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     telemetry: telemetry.worker,
   })
 
-  const app = buildApp({ planSet, dispatcher, stats, tracing: telemetry.tracing })
+  const metrics = new GatewayMetrics({ stats, dispatcher })
   const port = options.port ?? loaded.config.port ?? DEFAULT_PORT
+  const reloader = new ConfigReloader({
+    configFile: options.configFile,
+    loaded,
+    planSet,
+    stats,
+    dispatcher,
+    buildApp: (next) =>
+      buildApp({ planSet: next, dispatcher, stats, tracing: telemetry.tracing, metrics }),
+    portFromConfig: options.port === undefined ? port : null,
+    defaultPort: DEFAULT_PORT,
+  })
   let server: Server<unknown>
   try {
-    app.listen({ port, hostname: options.hostname ?? '0.0.0.0' })
-    server = app.server!
+    server = reloader.front.listen({ port, hostname: options.hostname ?? '0.0.0.0' })
   } catch (error) {
     await dispatcher.close()
     await telemetry.shutdown()
     throw error
+  }
+  let watcher: ConfigWatcher | undefined
+  if (options.watch) {
+    const onChange = () => void reloader.reload('file change')
+    watcher = watchConfigFile(options.configFile, onChange, options.watchDebounceMs)
   }
 
   log.info(
@@ -83,10 +108,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port: server.port!,
     url: `http://127.0.0.1:${server.port}`,
     workers,
-    config: loaded,
+    get config() {
+      return reloader.config
+    },
     stats,
     dispatcher,
+    reload: (trigger = 'api') => reloader.reload(trigger),
     async stop() {
+      watcher?.close()
       await server.stop(true)
       await telemetry.flushWorkers(workers)
       await dispatcher.close()

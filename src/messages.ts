@@ -45,6 +45,8 @@ export interface WorkerInit {
   planSet: PlanSet
   statsBuffer: SharedArrayBuffer
   http: HttpClientOptions
+  /** Name of the BroadcastChannel that carries PlanMessages; unique per pool. */
+  planChannel: string
   telemetry: WorkerTelemetry
 }
 
@@ -90,6 +92,18 @@ export interface BatchSettings {
   maxQueueSize: number
   maxExportBatchSize: number
 }
+
+/**
+ * Messages on a pool's plan channel (a BroadcastChannel that the main thread and every worker
+ * join). The main thread sends `load` and `retire`; each worker answers `load` with `loaded` and
+ * announces itself with `hello` when it starts, so that a worker created after a reload is sent
+ * the plan sets it lacks.
+ */
+export type PlanMessage =
+  | { type: 'load'; planSet: PlanSet }
+  | { type: 'retire'; generation: number }
+  | { type: 'loaded'; threadId: number; generation: number }
+  | { type: 'hello'; threadId: number; generations: number[] }
 
 /** Settings of the backend HTTP client; see workers/http-client.ts for what each one trades. */
 export interface HttpClientOptions {

@@ -10,6 +10,7 @@ import type {
 import { Executor } from '../workers/executor.ts'
 import { createHttpClient, FETCH_POOL_SOCKETS } from '../workers/http-client.ts'
 import { StatsWriter } from '../workers/stats-writer.ts'
+import { PlanBroadcaster } from './plan-broadcast.ts'
 import { startThreadTracing } from '../workers/tracing.ts'
 
 /** Runs tasks, on a piscina pool of worker threads or, with 0 threads, on the main thread. */
@@ -20,6 +21,10 @@ export interface Dispatcher {
   readonly queued: number
   /** Share (0..1) of the pool's concurrent task capacity in use; 0 without worker threads. */
   readonly utilization: number
+  /** Makes a plan set runnable on every thread; resolves once each thread has loaded it. */
+  load(planSet: PlanSet): Promise<void>
+  /** Drops the plan generations older than `generation` on every thread. */
+  retire(generation: number): void
   close(): Promise<void>
 }
 
@@ -64,6 +69,8 @@ function inlineDispatcher(options: DispatcherOptions, http: HttpClientOptions): 
     queued: 0,
     utilization: 0,
     run: (task) => executor.run(task),
+    load: async (planSet) => executor.load(planSet),
+    retire: (generation) => executor.retire(generation),
     close: async () => {
       await tracing?.close()
     },
@@ -71,10 +78,16 @@ function inlineDispatcher(options: DispatcherOptions, http: HttpClientOptions): 
 }
 
 function poolDispatcher(options: DispatcherOptions, http: HttpClientOptions): Dispatcher {
+  // `pool` is assigned below; the broadcaster reads its threads only when a plan set is loaded.
+  const plans = new PlanBroadcaster(
+    () => pool.threads.map((thread) => thread.threadId),
+    options.planSet,
+  )
   const workerData: WorkerInit = {
     planSet: options.planSet,
     statsBuffer: options.statsBuffer,
     http,
+    planChannel: plans.channelName,
     telemetry: options.telemetry,
   }
   const pool = new Piscina<Task, TaskResult>({
@@ -105,6 +118,11 @@ function poolDispatcher(options: DispatcherOptions, http: HttpClientOptions): Di
       result.then(settle, settle)
       return result
     },
-    close: () => pool.destroy(),
+    load: (planSet) => plans.load(planSet),
+    retire: (generation) => plans.retire(generation),
+    close: async () => {
+      plans.close()
+      await pool.destroy()
+    },
   }
 }

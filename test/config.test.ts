@@ -88,6 +88,20 @@ describe('config errors', () => {
       'on PATCH /a',
     ],
     [
+      'POST backend hedged under GET',
+      {
+        version: 3,
+        endpoints: [
+          endpoint({
+            concurrent_calls: 2,
+            backend: [{ host: HOST, url_pattern: '/a', method: 'post' }],
+          }),
+        ],
+      },
+      'endpoints[0].concurrent_calls',
+      'would send each POST 2 times',
+    ],
+    [
       'invalid encoding',
       {
         version: 3,

@@ -4,10 +4,11 @@ import type { Task, TaskResult, WorkerInit } from '../src/messages.ts'
 import { Executor } from './executor.ts'
 import { createHttpClient } from './http-client.ts'
 import { StatsWriter } from './stats-writer.ts'
+import { PlanReceiver } from './plan-receiver.ts'
 import { configureLog } from '../src/log.ts'
 
-// Entry point of a pool worker thread. The plans arrive once in workerData; each task then
-// carries only what its request adds.
+// Entry point of a pool worker thread. The first plans arrive in workerData and those of each
+// config reload on the plan channel; each task then carries only what its request adds.
 
 const init = workerData as WorkerInit
 configureLog(init.telemetry.log)
@@ -23,12 +24,13 @@ const executor = new Executor(
   new StatsWriter(init.statsBuffer),
   tracing?.observe,
 )
-executor.load(init.planSet)
+const plans = new PlanReceiver(executor, init.planChannel, init.planSet)
 
 /** Runs one task; a binary body is transferred to the main thread instead of copied. */
 export default async function runTask(
   task: Task,
 ): Promise<TaskResult | ReturnType<typeof movable>> {
+  if (!plans.hasGeneration(task.generation)) await plans.whenLoaded(task.generation)
   const result = await executor.run(task)
   return typeof result.body === 'string' ? result : movable(result)
 }
