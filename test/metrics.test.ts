@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
+import { writeFileSync } from 'node:fs'
 import { startGateway, type Gateway } from '../src/gateway.ts'
 import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
 import { writeConfig } from './helpers/gateway.ts'
@@ -103,6 +104,27 @@ describe('/__metrics', () => {
     expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
     expect(sumOf(samples, 'tailgate_requests_total')).toBe(0)
     expect(sumOf(samples, 'target_info', { service_name: 'tailgate' })).toBe(1)
+  })
+})
+
+describe('/__metrics across a reload', () => {
+  test('added endpoint gets its series', async () => {
+    backends = [startScriptedBackend(() => ({}))]
+    const host = [backends[0]!.url]
+    const first = { endpoint: '/one', backend: [{ host, url_pattern: '/' }] }
+    const configFile = writeConfig({ version: 3, endpoints: [first] })
+    gateway = await startGateway({ configFile, port: 0, workers: 1 })
+    expect((await fetch(`${gateway.url}/one`)).status).toBe(200)
+
+    const added = { endpoint: '/two', backend: [{ host, url_pattern: '/' }] }
+    writeFileSync(configFile, JSON.stringify({ version: 3, endpoints: [first, added] }))
+    expect((await gateway.reload('test')).status).toBe('reloaded')
+    expect((await fetch(`${gateway.url}/two`)).status).toBe(200)
+
+    const { samples } = await scrape()
+    const ok = { tailgate_status_class: '2xx' }
+    expect(sumOf(samples, 'tailgate_requests_total', { ...ok, http_route: '/one' })).toBe(1)
+    expect(sumOf(samples, 'tailgate_requests_total', { ...ok, http_route: '/two' })).toBe(1)
   })
 })
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
+import { writeFileSync } from 'node:fs'
 import { startGateway, type Gateway } from '../src/gateway.ts'
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver.ts'
 import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
@@ -183,6 +184,29 @@ describe('tracing of a 3-call endpoint', () => {
     expect(attempt.statusCode).toBe(ERROR)
     expect(attempt.attributes['error.type']).toBe('500')
     expect(attempt.attributes['tailgate.attempt.outcome']).toBe('failed')
+  })
+})
+
+describe('tracing across a reload', () => {
+  test('reloaded endpoint is traced', async () => {
+    receiver = startOtlpReceiver()
+    backend = startScriptedBackend(() => ({ body: { id: 'a' } }))
+    exportTo(receiver)
+    const configFile = writeConfig(raceConfig(backend.url))
+    gateway = await startGateway({ configFile, port: 0, workers: 1 })
+
+    const next = raceConfig(backend.url)
+    next.endpoints.push({ endpoint: '/added', backend: [{ url_pattern: '/added' }] })
+    writeFileSync(configFile, JSON.stringify(next))
+    expect((await gateway.reload('test')).status).toBe('reloaded')
+    expect((await fetch(`${gateway.url}/added`)).status).toBe(200)
+
+    const isAdded = (span: ReceivedSpan) => span.name === 'GET /added'
+    await receiver.waitFor((spans) => spans.some(isAdded))
+    const root = receiver.spans.find(isAdded)!
+    await receiver.waitFor((spans) => spansOf(spans, root.traceId).length === 3)
+    const children = spansOf(receiver.spans, root.traceId).filter((span) => span !== root)
+    expect(children.map((span) => span.name).sort()).toEqual(['GET /added', 'backend GET /added'])
   })
 })
 
