@@ -7,6 +7,8 @@ import type { StatsRegistry } from './stats.ts'
 import { ErrorCode, errorResponse } from './errors.ts'
 import { log } from './log.ts'
 import { HOP_BY_HOP } from './hop-by-hop.ts'
+import { GatewayMetrics } from './telemetry/metrics.ts'
+import type { ServerTracing, TaskTraceContext } from './telemetry/server-tracing.ts'
 
 // The HTTP front: one Elysia route per endpoint and method. A handler reduces the request to a
 // task (path params, the allowed query and headers, the body) and hands it to the dispatcher.
@@ -19,12 +21,18 @@ export interface FrontState {
   planSet: PlanSet
   dispatcher: Dispatcher
   stats: StatsRegistry
+  /** Set when tracing is on; null or absent makes no span and no trace context. */
+  tracing?: ServerTracing | null
+  /** Serves /__metrics; one instance is shared by the apps of every plan generation. */
+  metrics?: GatewayMetrics
 }
 
 /** Builds the Elysia app that serves a plan set. */
 export function buildApp(state: FrontState): Elysia {
   const app = new Elysia()
   app.get('/__stats', () => Response.json(state.stats.snapshot(state.planSet.endpoints)))
+  const metrics = state.metrics ?? new GatewayMetrics(state)
+  app.get('/__metrics', () => metrics.scrape(state.planSet.endpoints))
 
   const methodsByPath = new Map<string, string[]>()
   state.planSet.endpoints.forEach((plan, index) => {
@@ -81,7 +89,12 @@ function createHandler(state: FrontState, plan: EndpointPlan, index: number) {
   const forwardsQuery = plan.inputQuery === '*' || plan.inputQuery.length > 0
   const hasBody = plan.method !== 'GET'
 
-  return async ({ request, params, server }: HandlerContext): Promise<Response> => {
+  const handle = async (
+    request: Request,
+    params: Record<string, string>,
+    server: HandlerContext['server'],
+    trace?: TaskTraceContext,
+  ): Promise<Response> => {
     const values: string[] = []
     for (const name of plan.params) {
       const value = params[name] ?? ''
@@ -98,7 +111,22 @@ function createHandler(state: FrontState, plan: EndpointPlan, index: number) {
       clientIp: server?.requestIP(request)?.address ?? '',
       host: request.headers.get('host') ?? '',
     }
+    if (trace?.traceparent) task.traceparent = trace.traceparent
+    if (trace?.tracestate) task.tracestate = trace.tracestate
     return toResponse(await state.dispatcher.run(task))
+  }
+
+  // Elysia reads a handler's source to decide which context fields to build, so each route
+  // handler destructures the fields that `handle` uses.
+  const tracing = state.tracing
+  if (!tracing) {
+    return ({ request, params, server }: HandlerContext) => handle(request, params, server)
+  }
+  return ({ request, params, server }: HandlerContext) => {
+    const clientAddress = server?.requestIP(request)?.address
+    return tracing.traceRequest(request, clientAddress, plan, (trace) =>
+      handle(request, params, server, trace),
+    )
   }
 }
 

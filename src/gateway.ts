@@ -10,6 +10,8 @@ import type { HttpClientOptions, PlanSet } from './messages.ts'
 import { log } from './log.ts'
 import { ConfigReloader, type ReloadOutcome } from './reload.ts'
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
+import { startTelemetry } from './telemetry/telemetry.ts'
+import { GatewayMetrics } from './telemetry/metrics.ts'
 
 export const DEFAULT_PORT = 8080
 /** How long stop() waits for requests in flight before closing their connections. */
@@ -47,7 +49,11 @@ export interface Gateway {
 /** Loads the config, starts the worker pool and the HTTP front. Throws ConfigError on a bad config. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const loaded = loadConfigFile(options.configFile)
-  for (const warning of loaded.warnings) log.warn({ path: warning.path }, formatProblem(warning))
+  for (const warning of loaded.warnings) {
+    const { file, path, line, column } = warning
+    log.warn({ file, path, line, column }, formatProblem(warning))
+  }
+  const telemetry = startTelemetry(loaded.config.extra_config?.['tailgate/telemetry'])
 
   const stats = new StatsRegistry()
   const planSet: PlanSet = { generation: 1, endpoints: compilePlans(loaded.config, stats) }
@@ -58,8 +64,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     statsBuffer: stats.buffer,
     httpClient: options.httpClient,
     maxSockets: options.maxSockets,
+    telemetry: telemetry.worker,
   })
 
+  const metrics = new GatewayMetrics({ stats, dispatcher })
   const port = options.port ?? loaded.config.port ?? DEFAULT_PORT
   const reloader = new ConfigReloader({
     configFile: options.configFile,
@@ -67,7 +75,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     planSet,
     stats,
     dispatcher,
-    buildApp: (next) => buildApp({ planSet: next, dispatcher, stats }),
+    buildApp: (next) =>
+      buildApp({ planSet: next, dispatcher, stats, tracing: telemetry.tracing, metrics }),
     portFromConfig: options.port === undefined ? port : null,
     defaultPort: DEFAULT_PORT,
   })
@@ -76,6 +85,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server = reloader.front.listen({ port, hostname: options.hostname ?? '0.0.0.0' })
   } catch (error) {
     await dispatcher.close()
+    await telemetry.shutdown()
     throw error
   }
   let watcher: ConfigWatcher | undefined
@@ -90,6 +100,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       config: options.configFile,
       endpoints: planSet.endpoints.length,
       workers,
+      tracing: telemetry.settings
+        ? { url: telemetry.settings.url, protocol: telemetry.settings.protocol }
+        : false,
     },
     `gateway listening on port ${server.port} with ${planSet.endpoints.length} endpoints from ${options.configFile} and ${workers} workers`,
   )
@@ -110,7 +123,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const cutoff = setTimeout(() => void server.stop(true), graceMs)
       await server.stop(false)
       clearTimeout(cutoff)
+      await telemetry.flushWorkers(workers)
       await dispatcher.close()
+      await telemetry.shutdown()
       log.info({ port: server.port }, 'gateway stopped')
     },
   }

@@ -19,6 +19,12 @@ export interface Task {
   /** Client address and Host header, for X-Forwarded-For and X-Forwarded-Host. */
   clientIp: string
   host: string
+  /**
+   * W3C trace context of the request's server span, so that backend and attempt spans made in a
+   * worker join its trace. Absent when tracing is off.
+   */
+  traceparent?: string
+  tracestate?: string
 }
 
 /** A finished response: status, headers as [name, value] pairs, and the body. */
@@ -41,6 +47,50 @@ export interface WorkerInit {
   http: HttpClientOptions
   /** Name of the BroadcastChannel that carries PlanMessages; unique per pool. */
   planChannel: string
+  telemetry: WorkerTelemetry
+}
+
+/** Logging and tracing settings, resolved once on the main thread and applied in every worker. */
+export interface WorkerTelemetry {
+  log: LogSettings
+  /** null when tracing is off. */
+  tracing: TracingSettings | null
+  /** BroadcastChannel name on which workers answer flush requests before the pool stops. */
+  flushChannel: string
+}
+
+export interface LogSettings {
+  /** A pino level: fatal, error, warn, info, debug, trace or silent. */
+  level: string
+  format: 'json' | 'pretty'
+}
+
+/** Where and how spans are exported; see src/telemetry/settings.ts for the sources of each value. */
+export interface TracingSettings {
+  /** Full OTLP/HTTP traces URL, such as http://127.0.0.1:4318/v1/traces. */
+  url: string
+  protocol: 'http/protobuf' | 'http/json'
+  sampler: SamplerSettings
+  /** Resource attributes of every span, service.name among them. */
+  resource: Record<string, string>
+  batch: BatchSettings
+}
+
+export interface SamplerSettings {
+  /** How a trace without a sampled parent is decided: all, none, or a share of trace ids. */
+  root: 'always_on' | 'always_off' | 'traceidratio'
+  /** Share of traces sampled by traceidratio, 0..1. */
+  ratio: number
+  /** Whether a parent's decision (a client's traceparent) takes precedence over `root`. */
+  parentBased: boolean
+}
+
+/** Batch span processor settings, as the OTEL_BSP_* variables name them. */
+export interface BatchSettings {
+  scheduledDelayMillis: number
+  exportTimeoutMillis: number
+  maxQueueSize: number
+  maxExportBatchSize: number
 }
 
 /**

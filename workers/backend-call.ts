@@ -7,6 +7,8 @@ import { decodeBody, DecodeError, type Data } from './decode.ts'
 import { manipulate } from './manipulate.ts'
 import { HOP_BY_HOP } from '../src/hop-by-hop.ts'
 import { race, LOSER_ABORT_REASON, type AttemptResult, type Failure } from './race.ts'
+import type { TaskObserver } from './task-observer.ts'
+import { logAttemptFailures } from './failure-log.ts'
 
 // One backend of an endpoint: builds its request from the task, races its attempts and turns
 // the winning body into manipulated data.
@@ -25,7 +27,7 @@ export interface RawResponse {
   body: Uint8Array
 }
 
-type AttemptValue = { data: Data | null; raw?: RawResponse }
+type AttemptValue = { data: Data | null; raw?: RawResponse; status: number }
 
 export class BackendCall {
   private nextHost = 0
@@ -37,8 +39,13 @@ export class BackendCall {
     private readonly stats: StatsWriter,
   ) {}
 
-  async run(task: Task, signal: AbortSignal): Promise<BackendOutcome> {
+  async run(
+    task: Task,
+    signal: AbortSignal,
+    observer: TaskObserver | null = null,
+  ): Promise<BackendOutcome> {
     const { plan, endpoint, stats } = this
+    const trace = observer?.backend(plan)
     const slot = plan.statsSlot
     const pathAndQuery = this.buildPathAndQuery(task)
     const init: RequestInit = {
@@ -54,8 +61,14 @@ export class BackendCall {
     stats.add(slot, Field.requests)
     const result = await race<AttemptValue>(
       (index, attemptSignal) => {
-        const host = plan.hosts[(firstHost + index) % plan.hosts.length]!
-        return this.attempt(host + pathAndQuery, { ...init, signal: attemptSignal }, attemptSignal)
+        const url = plan.hosts[(firstHost + index) % plan.hosts.length]! + pathAndQuery
+        const attemptInit = { ...init, signal: attemptSignal }
+        if (trace) {
+          return trace.attempt(index, url, attemptInit, (traced) =>
+            this.attempt(url, traced, attemptSignal),
+          )
+        }
+        return this.attempt(url, attemptInit, attemptSignal)
       },
       {
         attempts: endpoint.concurrentCalls,
@@ -65,13 +78,16 @@ export class BackendCall {
           stats.add(slot, Field.attempts)
           if (index > 0) stats.add(slot, Field.hedges)
         },
-        onAttemptEnd: (_, outcome) => {
+        onAttemptEnd: (index, outcome) => {
           if (outcome === 'aborted') stats.add(slot, Field.losersAborted)
           else if (outcome === 'drained') stats.add(slot, Field.losersDrained)
+          trace?.attemptEnd(index, outcome)
         },
       },
     )
+    trace?.end(result.winner?.index ?? null, result.failures)
     for (const failure of result.failures) stats.add(slot, FAILURE_FIELD[failure.kind])
+    if (result.failures.length > 0) logAttemptFailures(endpoint, plan, result.failures)
     if (!result.winner) return { ok: false, failures: result.failures }
 
     stats.win(slot, result.winner.index)
@@ -94,14 +110,15 @@ export class BackendCall {
             headers: responseHeaders(response),
             body: await response.bytes(),
           }
-          return { ok: true, value: { data: null, raw } }
+          return { ok: true, value: { data: null, raw, status: response.status } }
         }
         const text = await response.text()
         if (response.status !== 200 && response.status !== 201) {
           return { ok: false, failure: statusFailure(response, text, url) }
         }
         try {
-          return { ok: true, value: { data: decodeBody(text, plan.encoding, plan.isCollection) } }
+          const data = decodeBody(text, plan.encoding, plan.isCollection)
+          return { ok: true, value: { data, status: response.status } }
         } catch (error) {
           if (!(error instanceof DecodeError)) throw error
           return {

@@ -8,6 +8,8 @@ import { BackendCall, type BackendOutcome } from './backend-call.ts'
 import type { Failure } from './race.ts'
 import { mergeOutcomes } from './merge.ts'
 import { renderData } from './render.ts'
+import type { TaskObserver, TaskObserverFactory } from './task-observer.ts'
+import { logServerError } from './failure-log.ts'
 
 // Runs tasks against the plans of one or more config generations. The same code runs inside a
 // worker thread and, with --workers 0, on the main thread.
@@ -26,7 +28,7 @@ class CompiledEndpoint {
     this.backends = plan.backends.map((backend) => new BackendCall(backend, plan, http, stats))
   }
 
-  async run(task: Task): Promise<TaskResult> {
+  async run(task: Task, observer: TaskObserver | null): Promise<TaskResult> {
     const { plan, stats } = this
     const startedAt = performance.now()
     stats.add(plan.statsSlot, Field.requests)
@@ -36,9 +38,10 @@ class CompiledEndpoint {
     let result: TaskResult
     try {
       const outcomes = await Promise.all(
-        this.backends.map((backend) => backend.run(task, controller.signal)),
+        this.backends.map((backend) => backend.run(task, controller.signal, observer)),
       )
       result = this.respond(outcomes)
+      if (result.status >= 500) logServerError(plan, outcomes, result.status)
     } finally {
       clearTimeout(timer)
     }
@@ -124,6 +127,8 @@ export class Executor {
   constructor(
     private readonly http: HttpClient,
     private readonly stats: StatsWriter,
+    /** Set when tasks are traced; see workers/task-observer.ts. */
+    private readonly observe?: TaskObserverFactory,
   ) {}
 
   /** Compiles a plan set; older generations are kept until `retire` so in-flight tasks finish. */
@@ -153,6 +158,6 @@ export class Executor {
         ),
       )
     }
-    return endpoint.run(task)
+    return endpoint.run(task, this.observe ? this.observe(task, endpoint.plan) : null)
   }
 }

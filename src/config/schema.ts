@@ -42,6 +42,36 @@ export const HedgingOptions = Type.Object(
   closed,
 )
 
+/** Tailgate's tracing settings, at service level; OTEL_* environment variables take precedence. */
+export const TelemetryOptions = Type.Object(
+  {
+    service_name: Type.Optional(
+      Type.String({ minLength: 1, description: 'service.name of the spans; default "tailgate".' }),
+    ),
+    otlp_endpoint: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^\\s]+$',
+        description:
+          'Base URL of an OTLP/HTTP receiver such as "http://127.0.0.1:4318"; /v1/traces is appended. Setting it turns tracing on.',
+      }),
+    ),
+    otlp_protocol: Type.Optional(
+      Type.Union([Type.Literal('http/protobuf'), Type.Literal('http/json')], {
+        description: 'OTLP encoding; default http/protobuf.',
+      }),
+    ),
+    sample_rate: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          'Share of new traces sampled (0..1); a client traceparent keeps its own decision.',
+      }),
+    ),
+  },
+  closed,
+)
+
 export const BackendHttpOptions = Type.Object(
   {
     return_error_code: Type.Optional(Type.Boolean()),
@@ -61,7 +91,10 @@ const EndpointExtraConfig = Type.Object(
 )
 
 const ServiceExtraConfig = Type.Object(
-  { 'tailgate/hedging': Type.Optional(HedgingOptions) },
+  {
+    'tailgate/hedging': Type.Optional(HedgingOptions),
+    'tailgate/telemetry': Type.Optional(TelemetryOptions),
+  },
   closed,
 )
 
@@ -137,4 +170,5 @@ export type ServiceConfig = Static<typeof Service>
 export type EndpointConfig = Static<typeof Endpoint>
 export type BackendConfig = Static<typeof Backend>
 export type HedgingConfig = Static<typeof HedgingOptions>
+export type TelemetryConfig = Static<typeof TelemetryOptions>
 export type AnySchema = TSchema
