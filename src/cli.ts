@@ -4,6 +4,9 @@ import { startGateway, DEFAULT_PORT } from './gateway.ts'
 import { ConfigError } from './config/load.ts'
 import { formatProblem } from './config/problems.ts'
 import { FETCH_POOL_SOCKETS } from '../workers/http-client.ts'
+import { TailgateError } from './errors.ts'
+import { configureLog, isLogLevel, LOG_FORMATS, LOG_LEVELS } from './log.ts'
+import type { LogSettings } from './messages.ts'
 
 const HELP = `Usage: bun run gateway [options]
 
@@ -18,7 +21,17 @@ Options:
       --max-sockets N   backend requests in flight for the whole process, split between
                         workers; more wait in a queue (default: ${FETCH_POOL_SOCKETS})
       --http-client C   pooled-fetch (default) or fetch (no in-flight cap), for comparison
+      --no-watch        do not reload when the config file changes (SIGHUP still reloads)
+      --log-level L     ${LOG_LEVELS.join(', ')} (default: LOG_LEVEL, then info)
+      --log-format F    json, one object per line, or pretty for terminals
+                        (default: LOG_FORMAT, then json)
   -h, --help            show this help
+
+The gateway reloads its config when the file changes and on SIGHUP. An invalid file is
+reported and changes nothing; the gateway keeps serving the config it has.
+
+Tracing is off unless OTEL_TRACES_EXPORTER=otlp or OTEL_EXPORTER_OTLP_ENDPOINT is set, or the
+config's extra_config "tailgate/telemetry" has an otlp_endpoint. Metrics: GET /__metrics.
 `
 
 /** Parses a whole number flag, or exits with a message naming the flag and the value. */
@@ -29,6 +42,21 @@ function integerFlag(name: string, value: string | undefined, min: number): numb
     fail(`--${name} must be a whole number ≥ ${min}; got '${value}'`)
   }
   return number
+}
+
+/** Reads the log level and format from the flags, then LOG_LEVEL and LOG_FORMAT. */
+function logOptions(level: string | undefined, format: string | undefined): Partial<LogSettings> {
+  const source = level === undefined ? 'LOG_LEVEL' : '--log-level'
+  const chosenLevel = level ?? (process.env.LOG_LEVEL || undefined)
+  if (chosenLevel !== undefined && !isLogLevel(chosenLevel)) {
+    fail(`${source} must be one of ${LOG_LEVELS.join(', ')}; got '${chosenLevel}'`)
+  }
+  const formatSource = format === undefined ? 'LOG_FORMAT' : '--log-format'
+  const chosenFormat = format ?? (process.env.LOG_FORMAT || undefined)
+  if (chosenFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(chosenFormat)) {
+    fail(`${formatSource} must be json or pretty; got '${chosenFormat}'`)
+  }
+  return { level: chosenLevel, format: chosenFormat as LogSettings['format'] | undefined }
 }
 
 function fail(message: string): never {
@@ -47,6 +75,9 @@ async function main(): Promise<void> {
         workers: { type: 'string', short: 'w' },
         'max-sockets': { type: 'string' },
         'http-client': { type: 'string' },
+        'no-watch': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -62,6 +93,7 @@ async function main(): Promise<void> {
   if (client !== undefined && client !== 'pooled-fetch' && client !== 'fetch') {
     fail(`--http-client must be pooled-fetch or fetch; got '${client}'`)
   }
+  configureLog(logOptions(values['log-level'], values['log-format']))
 
   try {
     const gateway = await startGateway({
@@ -71,10 +103,12 @@ async function main(): Promise<void> {
       workers: integerFlag('workers', values.workers, 0),
       maxSockets: integerFlag('max-sockets', values['max-sockets'], 1),
       httpClient: client,
+      watch: !values['no-watch'],
     })
     const shutdown = () => void gateway.stop().then(() => process.exit(0))
     process.once('SIGINT', shutdown)
     process.once('SIGTERM', shutdown)
+    process.on('SIGHUP', () => void gateway.reload('SIGHUP'))
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`)
@@ -84,6 +118,7 @@ async function main(): Promise<void> {
     }
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'EADDRINUSE') fail(`port ${values.port ?? 'from the config'} is already in use`)
+    if (error instanceof TailgateError) fail(error.message)
     throw error
   }
 }

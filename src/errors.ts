@@ -12,6 +12,7 @@ export const ErrorCode = {
   BACKEND_FAILED: 'TG_BACKEND_FAILED',
   BACKEND_TIMEOUT: 'TG_BACKEND_TIMEOUT',
   INTERNAL: 'TG_INTERNAL',
+  TELEMETRY_INVALID: 'TG_TELEMETRY_INVALID',
 } as const
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]

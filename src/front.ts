@@ -6,36 +6,33 @@ import type { Dispatcher } from './pool.ts'
 import type { StatsRegistry } from './stats.ts'
 import { ErrorCode, errorResponse } from './errors.ts'
 import { log } from './log.ts'
+import { HOP_BY_HOP } from './hop-by-hop.ts'
+import { GatewayMetrics } from './telemetry/metrics.ts'
+import type { ServerTracing, TaskTraceContext } from './telemetry/server-tracing.ts'
 
 // The HTTP front: one Elysia route per endpoint and method. A handler reduces the request to a
 // task (path params, the allowed query and headers, the body) and hands it to the dispatcher.
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
-// Request headers that describe the client's connection, never forwarded (RFC 9110 section 7.6.1),
-// and Host, which fetch sets from the backend URL.
-const NOT_FORWARDED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authorization',
-  'host',
-  'content-length',
-])
+// Hop-by-hop headers are never forwarded; fetch sets Host and Content-Length for the backend.
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'content-length'])
 
 export interface FrontState {
   planSet: PlanSet
   dispatcher: Dispatcher
   stats: StatsRegistry
+  /** Set when tracing is on; null or absent makes no span and no trace context. */
+  tracing?: ServerTracing | null
+  /** Serves /__metrics; one instance is shared by the apps of every plan generation. */
+  metrics?: GatewayMetrics
 }
 
 /** Builds the Elysia app that serves a plan set. */
 export function buildApp(state: FrontState): Elysia {
   const app = new Elysia()
   app.get('/__stats', () => Response.json(state.stats.snapshot(state.planSet.endpoints)))
+  const metrics = state.metrics ?? new GatewayMetrics(state)
+  app.get('/__metrics', () => metrics.scrape(state.planSet.endpoints))
 
   const methodsByPath = new Map<string, string[]>()
   state.planSet.endpoints.forEach((plan, index) => {
@@ -92,7 +89,12 @@ function createHandler(state: FrontState, plan: EndpointPlan, index: number) {
   const forwardsQuery = plan.inputQuery === '*' || plan.inputQuery.length > 0
   const hasBody = plan.method !== 'GET'
 
-  return async ({ request, params, server }: HandlerContext): Promise<Response> => {
+  const handle = async (
+    request: Request,
+    params: Record<string, string>,
+    server: HandlerContext['server'],
+    trace?: TaskTraceContext,
+  ): Promise<Response> => {
     const values: string[] = []
     for (const name of plan.params) {
       const value = params[name] ?? ''
@@ -110,7 +112,22 @@ function createHandler(state: FrontState, plan: EndpointPlan, index: number) {
       host: request.headers.get('host') ?? '',
       accept: request.headers.get('accept') ?? '',
     }
+    if (trace?.traceparent) task.traceparent = trace.traceparent
+    if (trace?.tracestate) task.tracestate = trace.tracestate
     return toResponse(await state.dispatcher.run(task))
+  }
+
+  // Elysia reads a handler's source to decide which context fields to build, so each route
+  // handler destructures the fields that `handle` uses.
+  const tracing = state.tracing
+  if (!tracing) {
+    return ({ request, params, server }: HandlerContext) => handle(request, params, server)
+  }
+  return ({ request, params, server }: HandlerContext) => {
+    const clientAddress = server?.requestIP(request)?.address
+    return tracing.traceRequest(request, clientAddress, plan, (trace) =>
+      handle(request, params, server, trace),
+    )
   }
 }
 
@@ -133,14 +150,18 @@ function allowedQuery(url: string, allowed: string[] | '*'): string[] {
 
 function allowedHeaders(headers: Headers, allowed: string[] | '*'): string[] {
   const pairs: string[] = []
+  // Headers named in Connection are hop-by-hop for this request too.
+  const connection = headers.get('connection')
+  const listed = connection ? connection.toLowerCase().split(/\s*,\s*/) : []
+  const forwardable = (name: string) => !NOT_FORWARDED.has(name) && !listed.includes(name)
   if (allowed === '*') {
     headers.forEach((value, name) => {
-      if (!NOT_FORWARDED.has(name)) pairs.push(name, value)
+      if (forwardable(name)) pairs.push(name, value)
     })
     return pairs
   }
   for (const name of allowed) {
-    if (NOT_FORWARDED.has(name)) continue
+    if (!forwardable(name)) continue
     const value = headers.get(name)
     if (value !== null) pairs.push(name, value)
   }

@@ -8,8 +8,14 @@ import { createDispatcher, type Dispatcher } from './pool.ts'
 import { buildApp } from './front.ts'
 import type { HttpClientOptions, PlanSet } from './messages.ts'
 import { log } from './log.ts'
+import { ConfigReloader, type ReloadOutcome } from './reload.ts'
+import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
+import { startTelemetry } from './telemetry/telemetry.ts'
+import { GatewayMetrics } from './telemetry/metrics.ts'
 
 export const DEFAULT_PORT = 8080
+/** How long stop() waits for requests in flight before closing their connections. */
+export const SHUTDOWN_GRACE_MS = 10_000
 
 export interface GatewayOptions {
   configFile: string
@@ -20,22 +26,34 @@ export interface GatewayOptions {
   workers?: number
   httpClient?: HttpClientOptions['client']
   maxSockets?: number
+  /** Reloads the config when its file changes (default false; the CLI turns it on). */
+  watch?: boolean
+  /** Quiet time after the last file event before a reload; see src/config-watcher.ts. */
+  watchDebounceMs?: number
 }
 
 export interface Gateway {
   readonly port: number
   readonly url: string
   readonly workers: number
+  /** The config being served; a reload replaces it. */
   readonly config: LoadedConfig
   readonly stats: StatsRegistry
   readonly dispatcher: Dispatcher
-  stop(): Promise<void>
+  /** Reads the config file again and applies it when it is valid and changed. */
+  reload(trigger?: string): Promise<ReloadOutcome>
+  /** Stops accepting requests, waits up to graceMs for those in flight, then stops the workers. */
+  stop(graceMs?: number): Promise<void>
 }
 
 /** Loads the config, starts the worker pool and the HTTP front. Throws ConfigError on a bad config. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const loaded = loadConfigFile(options.configFile)
-  for (const warning of loaded.warnings) log.warn({ path: warning.path }, formatProblem(warning))
+  for (const warning of loaded.warnings) {
+    const { file, path, line, column } = warning
+    log.warn({ file, path, line, column }, formatProblem(warning))
+  }
+  const telemetry = startTelemetry(loaded.config.extra_config?.['tailgate/telemetry'])
 
   const stats = new StatsRegistry()
   const planSet: PlanSet = { generation: 1, endpoints: compilePlans(loaded.config, stats) }
@@ -46,17 +64,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     statsBuffer: stats.buffer,
     httpClient: options.httpClient,
     maxSockets: options.maxSockets,
+    telemetry: telemetry.worker,
   })
 
-  const app = buildApp({ planSet, dispatcher, stats })
+  const metrics = new GatewayMetrics({ stats, dispatcher })
   const port = options.port ?? loaded.config.port ?? DEFAULT_PORT
+  const reloader = new ConfigReloader({
+    configFile: options.configFile,
+    loaded,
+    planSet,
+    stats,
+    dispatcher,
+    buildApp: (next) =>
+      buildApp({ planSet: next, dispatcher, stats, tracing: telemetry.tracing, metrics }),
+    portFromConfig: options.port === undefined ? port : null,
+    defaultPort: DEFAULT_PORT,
+  })
   let server: Server<unknown>
   try {
-    app.listen({ port, hostname: options.hostname ?? '0.0.0.0' })
-    server = app.server!
+    server = reloader.front.listen({ port, hostname: options.hostname ?? '0.0.0.0' })
   } catch (error) {
     await dispatcher.close()
+    await telemetry.shutdown()
     throw error
+  }
+  let watcher: ConfigWatcher | undefined
+  if (options.watch) {
+    const onChange = () => void reloader.reload('file change')
+    watcher = watchConfigFile(options.configFile, onChange, options.watchDebounceMs)
   }
 
   log.info(
@@ -65,6 +100,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       config: options.configFile,
       endpoints: planSet.endpoints.length,
       workers,
+      tracing: telemetry.settings
+        ? { url: telemetry.settings.url, protocol: telemetry.settings.protocol }
+        : false,
     },
     `gateway listening on port ${server.port} with ${planSet.endpoints.length} endpoints from ${options.configFile} and ${workers} workers`,
   )
@@ -73,12 +111,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port: server.port!,
     url: `http://127.0.0.1:${server.port}`,
     workers,
-    config: loaded,
+    get config() {
+      return reloader.config
+    },
     stats,
     dispatcher,
-    async stop() {
-      await server.stop(true)
+    reload: (trigger = 'api') => reloader.reload(trigger),
+    async stop(graceMs = SHUTDOWN_GRACE_MS) {
+      watcher?.close()
+      // Stop accepting and let requests in flight finish; cut whatever is left after graceMs.
+      const cutoff = setTimeout(() => void server.stop(true), graceMs)
+      await server.stop(false)
+      clearTimeout(cutoff)
+      await telemetry.flushWorkers(workers)
       await dispatcher.close()
+      await telemetry.shutdown()
       log.info({ port: server.port }, 'gateway stopped')
     },
   }

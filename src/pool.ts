@@ -1,8 +1,17 @@
 import Piscina from 'piscina'
-import type { HttpClientOptions, PlanSet, Task, TaskResult, WorkerInit } from './messages.ts'
+import type {
+  HttpClientOptions,
+  PlanSet,
+  Task,
+  TaskResult,
+  WorkerInit,
+  WorkerTelemetry,
+} from './messages.ts'
 import { Executor } from '../workers/executor.ts'
 import { createHttpClient, FETCH_POOL_SOCKETS } from '../workers/http-client.ts'
 import { StatsWriter } from '../workers/stats-writer.ts'
+import { PlanBroadcaster } from './plan-broadcast.ts'
+import { startThreadTracing } from '../workers/tracing.ts'
 
 /** Runs tasks, on a piscina pool of worker threads or, with 0 threads, on the main thread. */
 export interface Dispatcher {
@@ -10,6 +19,12 @@ export interface Dispatcher {
   run(task: Task): Promise<TaskResult>
   /** Tasks waiting for a worker. */
   readonly queued: number
+  /** Share (0..1) of the pool's concurrent task capacity in use; 0 without worker threads. */
+  readonly utilization: number
+  /** Makes a plan set runnable on every thread; resolves once each thread has loaded it. */
+  load(planSet: PlanSet): Promise<void>
+  /** Drops the plan generations older than `generation` on every thread. */
+  retire(generation: number): void
   close(): Promise<void>
 }
 
@@ -20,6 +35,7 @@ export interface DispatcherOptions {
   httpClient?: HttpClientOptions['client']
   /** In-flight backend requests for the whole process; split evenly between threads. */
   maxSockets?: number
+  telemetry: WorkerTelemetry
 }
 
 // Tasks are I/O-bound: a worker spends most of a task waiting on backends. Piscina's default of
@@ -40,21 +56,39 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 }
 
 function inlineDispatcher(options: DispatcherOptions, http: HttpClientOptions): Dispatcher {
-  const executor = new Executor(createHttpClient(http), new StatsWriter(options.statsBuffer))
+  const settings = options.telemetry.tracing
+  const tracing = settings ? startThreadTracing(settings) : null
+  const executor = new Executor(
+    createHttpClient(http),
+    new StatsWriter(options.statsBuffer),
+    tracing?.observe,
+  )
   executor.load(options.planSet)
   return {
     threads: 0,
     queued: 0,
+    utilization: 0,
     run: (task) => executor.run(task),
-    close: async () => {},
+    load: async (planSet) => executor.load(planSet),
+    retire: (generation) => executor.retire(generation),
+    close: async () => {
+      await tracing?.close()
+    },
   }
 }
 
 function poolDispatcher(options: DispatcherOptions, http: HttpClientOptions): Dispatcher {
+  // `pool` is assigned below; the broadcaster reads its threads only when a plan set is loaded.
+  const plans = new PlanBroadcaster(
+    () => pool.threads.map((thread) => thread.threadId),
+    options.planSet,
+  )
   const workerData: WorkerInit = {
     planSet: options.planSet,
     statsBuffer: options.statsBuffer,
     http,
+    planChannel: plans.channelName,
+    telemetry: options.telemetry,
   }
   const pool = new Piscina<Task, TaskResult>({
     filename: WORKER_FILE,
@@ -67,12 +101,28 @@ function poolDispatcher(options: DispatcherOptions, http: HttpClientOptions): Di
     atomics: 'async',
     workerData,
   })
+  // Tasks inside the workers: piscina's own utilization assumes one task per worker at a time.
+  let running = 0
+  const settle = () => running--
   return {
     threads: options.threads,
     get queued() {
       return pool.queueSize
     },
-    run: (task) => pool.run(task),
-    close: () => pool.destroy(),
+    get utilization() {
+      return (running - pool.queueSize) / (options.threads * TASKS_PER_WORKER)
+    },
+    run: (task) => {
+      running++
+      const result = pool.run(task)
+      result.then(settle, settle)
+      return result
+    },
+    load: (planSet) => plans.load(planSet),
+    retire: (generation) => plans.retire(generation),
+    close: async () => {
+      plans.close()
+      await pool.destroy()
+    },
   }
 }

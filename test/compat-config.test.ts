@@ -235,6 +235,19 @@ describe('encodings and timeouts', () => {
     expect(plan(endpoint).outputEncoding).toBe('json')
   })
 
+  test('an unknown backend encoding is warned and decodes as json', () => {
+    const endpoint = { endpoint: '/v', backend: [{ url_pattern: '/', encoding: 'yml' }] }
+    expect(problems({ endpoints: [endpoint] })).toEqual([
+      {
+        severity: 'warning',
+        path: 'endpoints[0].backend[0].encoding',
+        message:
+          'encoding "yml" is unknown; the body is decoded as json, as KrakenD does for an unknown name',
+      },
+    ])
+    expect(plan(endpoint).backends[0]!.encoding).toBe('json')
+  })
+
   test('the service output encoding is the default', () => {
     expect(
       plan({ backend: [{ url_pattern: '/' }] }, { output_encoding: 'negotiate' }).outputEncoding,

@@ -5,9 +5,12 @@ import type { HttpClient } from './http-client.ts'
 import type { StatsWriter } from './stats-writer.ts'
 import { decodeBody, DecodeError, type Data } from './decode.ts'
 import { manipulate } from './manipulate.ts'
+import { HOP_BY_HOP } from '../src/hop-by-hop.ts'
 import { race, LOSER_ABORT_REASON, type AttemptResult, type Failure } from './race.ts'
 import { fillTemplate } from './url-template.ts'
 import { errorDetailsData } from './error-details.ts'
+import type { TaskObserver } from './task-observer.ts'
+import { logAttemptFailures } from './failure-log.ts'
 
 // One backend of an endpoint: builds its request from the task, races its attempts and turns
 // the winning body into manipulated data.
@@ -30,7 +33,7 @@ export interface RawResponse {
   body: Uint8Array
 }
 
-type AttemptValue = { data: Data | null; raw?: RawResponse }
+type AttemptValue = { data: Data | null; raw?: RawResponse; status: number }
 
 export class BackendCall {
   private nextHost = 0
@@ -46,9 +49,11 @@ export class BackendCall {
   async run(
     task: Task,
     signal: AbortSignal,
+    observer: TaskObserver | null = null,
     responses?: readonly (Data | null)[],
   ): Promise<BackendOutcome> {
     const { plan, endpoint, stats } = this
+    const trace = observer?.backend(plan)
     const slot = plan.statsSlot
     const pathAndQuery = this.buildPathAndQuery(task, responses)
     const init: RequestInit = {
@@ -64,8 +69,14 @@ export class BackendCall {
     stats.add(slot, Field.requests)
     const result = await race<AttemptValue>(
       (index, attemptSignal) => {
-        const host = plan.hosts[(firstHost + index) % plan.hosts.length]!
-        return this.attempt(host + pathAndQuery, { ...init, signal: attemptSignal }, attemptSignal)
+        const url = plan.hosts[(firstHost + index) % plan.hosts.length]! + pathAndQuery
+        const attemptInit = { ...init, signal: attemptSignal }
+        if (trace) {
+          return trace.attempt(index, url, attemptInit, (traced) =>
+            this.attempt(url, traced, attemptSignal),
+          )
+        }
+        return this.attempt(url, attemptInit, attemptSignal)
       },
       {
         attempts: endpoint.concurrentCalls,
@@ -75,13 +86,16 @@ export class BackendCall {
           stats.add(slot, Field.attempts)
           if (index > 0) stats.add(slot, Field.hedges)
         },
-        onAttemptEnd: (_, outcome) => {
+        onAttemptEnd: (index, outcome) => {
           if (outcome === 'aborted') stats.add(slot, Field.losersAborted)
           else if (outcome === 'drained') stats.add(slot, Field.losersDrained)
+          trace?.attemptEnd(index, outcome)
         },
       },
     )
+    trace?.end(result.winner?.index ?? null, result.failures)
     for (const failure of result.failures) stats.add(slot, FAILURE_FIELD[failure.kind])
+    if (result.failures.length > 0) logAttemptFailures(endpoint, plan, result.failures)
     if (!result.winner) {
       const details = errorDetailsData(plan, result.failures)
       if (details) return { ok: true, data: details, incomplete: true }
@@ -109,7 +123,7 @@ export class BackendCall {
             body: await response.bytes(),
           }
           // KrakenD gives a no-op backend empty data, which a merge counts as complete.
-          return { ok: true, value: { data: {}, raw } }
+          return { ok: true, value: { data: {}, raw, status: response.status } }
         }
         const text = await response.text()
         if (response.status !== 200 && response.status !== 201) {
@@ -117,7 +131,8 @@ export class BackendCall {
           return { ok: false, failure: statusFailure(response, text, url, relayed) }
         }
         try {
-          return { ok: true, value: { data: decodeBody(text, plan.encoding, plan.isCollection) } }
+          const data = decodeBody(text, plan.encoding, plan.isCollection)
+          return { ok: true, value: { data, status: response.status } }
         } catch (error) {
           if (!(error instanceof DecodeError)) throw error
           return {
@@ -218,19 +233,6 @@ function transportFailure(error: unknown, signal: AbortSignal, url: string): Fai
   }
   return { kind: 'network', message: `request failed: ${(error as Error).message ?? error}`, host }
 }
-
-// Hop-by-hop headers describe one connection and are never relayed (RFC 9110 section 7.6.1).
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-])
 
 const BODY_HEADERS = new Set(['content-length', 'content-encoding'])
 

@@ -3,9 +3,11 @@ import type { PlanSet, Task, TaskResult } from '../src/messages.ts'
 import { Field } from '../src/stats-layout.ts'
 import type { HttpClient } from './http-client.ts'
 import type { StatsWriter } from './stats-writer.ts'
-import { BackendCall } from './backend-call.ts'
+import { BackendCall, type BackendOutcome } from './backend-call.ts'
 import { respond } from './respond.ts'
 import { runSequential } from './sequential.ts'
+import type { TaskObserver, TaskObserverFactory } from './task-observer.ts'
+import { logServerError } from './failure-log.ts'
 
 // Runs tasks against the plans of one or more config generations. The same code runs inside a
 // worker thread and, with --workers 0, on the main thread.
@@ -23,7 +25,7 @@ class CompiledEndpoint {
     this.backends = plan.backends.map((backend) => new BackendCall(backend, plan, http, stats))
   }
 
-  async run(task: Task): Promise<TaskResult> {
+  async run(task: Task, observer: TaskObserver | null): Promise<TaskResult> {
     const { plan, stats } = this
     const startedAt = performance.now()
     stats.add(plan.statsSlot, Field.requests)
@@ -33,11 +35,18 @@ class CompiledEndpoint {
     let result: TaskResult
     try {
       const outcomes = plan.sequential
-        ? await runSequential(this.backends, task, controller.signal)
-        : await Promise.all(this.backends.map((backend) => backend.run(task, controller.signal)))
+        ? await runSequential(this.backends, task, controller.signal, observer)
+        : await Promise.all(
+            this.backends.map((backend) => backend.run(task, controller.signal, observer)),
+          )
       const response = respond(plan, outcomes, task.accept ?? '')
       if (response.partial) stats.add(plan.statsSlot, Field.partial)
       result = response.result
+      if (result.status >= 500) {
+        // A sequential chain leaves only trailing entries undefined, so the indexes stay right.
+        const ran = outcomes.filter((outcome): outcome is BackendOutcome => outcome !== undefined)
+        logServerError(plan, ran, result.status)
+      }
     } finally {
       clearTimeout(timer)
     }
@@ -56,6 +65,8 @@ export class Executor {
   constructor(
     private readonly http: HttpClient,
     private readonly stats: StatsWriter,
+    /** Set when tasks are traced; see workers/task-observer.ts. */
+    private readonly observe?: TaskObserverFactory,
   ) {}
 
   /** Compiles a plan set; older generations are kept until `retire` so in-flight tasks finish. */
@@ -85,6 +96,6 @@ export class Executor {
         ),
       )
     }
-    return endpoint.run(task)
+    return endpoint.run(task, this.observe ? this.observe(task, endpoint.plan) : null)
   }
 }

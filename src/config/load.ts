@@ -27,14 +27,17 @@ export interface LoadedConfig {
 /** A config that failed to load; `problems` lists every error and warning found. */
 export class ConfigError extends TailgateError {
   readonly problems: ConfigProblem[]
+  /** Hash of the file's text as in LoadedConfig; undefined when the file could not be read. */
+  readonly hash?: string
 
-  constructor(file: string, problems: ConfigProblem[]) {
+  constructor(file: string, problems: ConfigProblem[], hash?: string) {
     const errors = problems.filter((problem) => problem.severity === 'error')
     super(
       ErrorCode.CONFIG_INVALID,
       `invalid config ${file}: ${errors.length} error(s)\n${errors.map(formatProblem).join('\n')}`,
     )
     this.problems = problems
+    this.hash = hash
   }
 }
 
@@ -54,6 +57,7 @@ export function loadConfigFile(file: string): LoadedConfig {
 
 /** Parses and validates config text; `file` names it in messages. */
 export function parseConfigText(text: string, file: string): LoadedConfig {
+  const hash = hashConfigText(text)
   const syntaxErrors: ParseError[] = []
   const tree = parseTree(text, syntaxErrors, { disallowComments: true, allowTrailingComma: false })
   if (syntaxErrors.length > 0 || !tree) {
@@ -67,7 +71,7 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
     if (problems.length === 0) {
       problems.push({ severity: 'error', file, path: '', message: 'the file is empty' })
     }
-    throw new ConfigError(file, problems)
+    throw new ConfigError(file, problems, hash)
   }
 
   const value = getNodeValue(tree) as unknown
@@ -96,14 +100,25 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   for (const finding of checkSemantics(value)) {
     problem(finding.severity, finding.path, finding.message)
   }
-  if (problems.some((p) => p.severity === 'error')) throw new ConfigError(file, problems)
+  problems.sort(byPosition)
+  if (problems.some((p) => p.severity === 'error')) throw new ConfigError(file, problems, hash)
 
   return {
     file,
     config: deepFreeze(value as ServiceConfig),
-    hash: createHash('sha256').update(text).digest('hex').slice(0, 16),
+    hash,
     warnings: problems,
   }
+}
+
+/** Returns the first 16 hex digits of the sha256 of a config text. */
+export function hashConfigText(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16)
+}
+
+// Problems are listed in file order, as a reader goes through the file.
+function byPosition(a: ConfigProblem, b: ConfigProblem): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
 }
 
 function describeUnknownKey(segments: (string | number)[]): string {

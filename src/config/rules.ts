@@ -67,11 +67,16 @@ function checkEndpoint(config: ServiceConfig, index: number, findings: Finding[]
     endpoint.extra_config?.['tailgate/hedging']?.idempotent ??
     config.extra_config?.['tailgate/hedging']?.idempotent ??
     false
-  if (calls > 1 && NON_IDEMPOTENT.has(method) && !idempotent) {
+  // A backend's own method is what gets repeated, so a POST backend under a GET endpoint counts.
+  const unsafeMethod = [
+    method,
+    ...endpoint.backend.map((b) => (b.method ?? method).toUpperCase()),
+  ].find((candidate) => NON_IDEMPOTENT.has(candidate))
+  if (calls > 1 && unsafeMethod && !idempotent) {
     findings.push({
       severity: 'error',
       path: [...at, 'concurrent_calls'],
-      message: `concurrent_calls ${calls} on ${name} would send each ${method} ${calls} times; set extra_config["tailgate/hedging"].idempotent to true only if the backends are idempotent`,
+      message: `concurrent_calls ${calls} on ${name} would send each ${unsafeMethod} ${calls} times; set extra_config["tailgate/hedging"].idempotent to true only if the backends are idempotent`,
     })
   }
 

@@ -42,6 +42,36 @@ export const HedgingOptions = Type.Object(
   closed,
 )
 
+/** Tailgate's tracing settings, at service level; OTEL_* environment variables take precedence. */
+export const TelemetryOptions = Type.Object(
+  {
+    service_name: Type.Optional(
+      Type.String({ minLength: 1, description: 'service.name of the spans; default "tailgate".' }),
+    ),
+    otlp_endpoint: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^\\s]+$',
+        description:
+          'Base URL of an OTLP/HTTP receiver such as "http://127.0.0.1:4318"; /v1/traces is appended. Setting it turns tracing on.',
+      }),
+    ),
+    otlp_protocol: Type.Optional(
+      Type.Union([Type.Literal('http/protobuf'), Type.Literal('http/json')], {
+        description: 'OTLP encoding; default http/protobuf.',
+      }),
+    ),
+    sample_rate: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          'Share of new traces sampled (0..1); a client traceparent keeps its own decision.',
+      }),
+    ),
+  },
+  closed,
+)
+
 export const BackendHttpOptions = Type.Object(
   {
     return_error_code: Type.Optional(Type.Boolean()),
@@ -125,6 +155,7 @@ const ServiceExtraConfig = Type.Object(
     'tailgate/hedging': Type.Optional(HedgingOptions),
     router: Type.Optional(RouterOptions),
     'github_com/luraproject/lura/router/gin': Type.Optional(RouterOptions),
+    'tailgate/telemetry': Type.Optional(TelemetryOptions),
   },
   closed,
 )
@@ -203,4 +234,5 @@ export type EndpointProxyConfig = Static<typeof EndpointProxyOptions>
 export type BackendProxyConfig = Static<typeof BackendProxyOptions>
 export type BackendHttpConfig = Static<typeof BackendHttpOptions>
 export type RouterConfig = Static<typeof RouterOptions>
+export type TelemetryConfig = Static<typeof TelemetryOptions>
 export type AnySchema = TSchema

@@ -65,8 +65,8 @@ function filterByIds(rows: readonly MarketRow[], ids: string | null): MarketRow[
   if (!ids) return [...rows]
 
   // URLSearchParams has already decoded `%2C` into a comma.
-  const wanted = new Set(ids.split(',').map((id) => id.trim().toLowerCase()))
-  return rows.filter((row) => wanted.has(row.id))
+  const requested = new Set(ids.split(',').map((id) => id.trim().toLowerCase()))
+  return rows.filter((row) => requested.has(row.id))
 }
 
 function readInteger(params: URLSearchParams, name: string, fallback: number) {
@@ -80,7 +80,8 @@ function badRequest(error: string): MarketResponse {
 }
 
 function compareText(a: string, b: string) {
-  return a < b ? -1 : a > b ? 1 : 0
+  if (a === b) return 0
+  return a < b ? -1 : 1
 }
 
 function buildRows(count: number): MarketRow[] {
@@ -93,9 +94,9 @@ function buildRows(count: number): MarketRow[] {
 }
 
 /**
- * Derives row `rank` from real row `(rank - 1) % 5`: the id gets a numeric suffix (`bitcoin-2`),
- * prices are scaled by a factor that depends only on the rank, and the market cap shrinks by 2%
- * per rank below the smallest real one so that `market_cap_desc` keeps the ranks in order.
+ * Derives row `rank` from real row `(rank - 1) % 5`, whose id gets a numeric suffix (`bitcoin-2`).
+ * Prices are scaled by a factor that depends only on the rank. The market cap shrinks by 2% per
+ * rank below the smallest real one, so `market_cap_desc` keeps the ranks in order.
  */
 function deriveRow(rank: number, smallestCap: number): MarketRow {
   const realCount = realRows.length

@@ -1,0 +1,12 @@
+// Hop-by-hop headers describe one connection and are never relayed (RFC 9110 section 7.6.1).
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+])

@@ -1,0 +1,273 @@
+import { describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { ConfigError, loadConfigFile, parseConfigText } from '../src/config/load.ts'
+import { writeConfig } from './helpers/gateway.ts'
+
+const HOST = ['http://127.0.0.1:9']
+
+function endpoint(overrides: Record<string, unknown> = {}) {
+  return { endpoint: '/a', backend: [{ host: HOST, url_pattern: '/a' }], ...overrides }
+}
+
+function errorsOf(config: unknown): { path: string; message: string; line?: number }[] {
+  try {
+    parseConfigText(JSON.stringify(config, null, 2), 'krakend.json')
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    return error.problems.filter((problem) => problem.severity === 'error')
+  }
+  return []
+}
+
+describe('config errors', () => {
+  const cases: [string, unknown, string, string][] = [
+    ['version not 3', { version: 2, endpoints: [] }, 'version', 'unsupported version 2'],
+    ['missing version', { endpoints: [] }, 'version', 'required key is missing'],
+    [
+      'port of the wrong type',
+      { version: 3, port: '80', endpoints: [] },
+      'port',
+      'expected integer; got "80"',
+    ],
+    [
+      'invalid duration',
+      { version: 3, timeout: '3 s', endpoints: [] },
+      'timeout',
+      'must be a duration such as "2s"',
+    ],
+    [
+      'endpoint without backends',
+      { version: 3, endpoints: [{ endpoint: '/a', backend: [] }] },
+      'endpoints[0].backend',
+      'endpoint GET /a has no backends',
+    ],
+    [
+      'undefined url_pattern parameter',
+      {
+        version: 3,
+        endpoints: [
+          endpoint({ endpoint: '/u/{id}', backend: [{ host: HOST, url_pattern: '/u/{uid}' }] }),
+        ],
+      },
+      'endpoints[0].backend[0].url_pattern',
+      'placeholder {uid} is not a parameter of endpoint GET /u/{id}',
+    ],
+    [
+      'duplicate endpoint and method',
+      { version: 3, endpoints: [endpoint(), endpoint()] },
+      'endpoints[1]',
+      'duplicate endpoint GET /a; it is already defined at endpoints[0]',
+    ],
+    [
+      'no-op output with two backends',
+      {
+        version: 3,
+        endpoints: [
+          endpoint({
+            output_encoding: 'no-op',
+            backend: [
+              { host: HOST, url_pattern: '/a' },
+              { host: HOST, url_pattern: '/b' },
+            ],
+          }),
+        ],
+      },
+      'endpoints[0].output_encoding',
+      'uses no-op output with 2 backends',
+    ],
+    [
+      'POST hedged without opt-in',
+      { version: 3, endpoints: [endpoint({ method: 'POST', concurrent_calls: 3 })] },
+      'endpoints[0].concurrent_calls',
+      'concurrent_calls 3 on POST /a would send each POST 3 times',
+    ],
+    [
+      'PATCH hedged without opt-in',
+      { version: 3, endpoints: [endpoint({ method: 'PATCH', concurrent_calls: 2 })] },
+      'endpoints[0].concurrent_calls',
+      'on PATCH /a',
+    ],
+    [
+      'POST backend hedged under GET',
+      {
+        version: 3,
+        endpoints: [
+          endpoint({
+            concurrent_calls: 2,
+            backend: [{ host: HOST, url_pattern: '/a', method: 'post' }],
+          }),
+        ],
+      },
+      'endpoints[0].concurrent_calls',
+      'would send each POST 2 times',
+    ],
+    [
+      'encoding that is not a string',
+      {
+        version: 3,
+        endpoints: [endpoint({ backend: [{ host: HOST, url_pattern: '/a', encoding: 7 }] })],
+      },
+      'endpoints[0].backend[0].encoding',
+      'expected string; got 7',
+    ],
+    [
+      'host with a path',
+      {
+        version: 3,
+        endpoints: [endpoint({ backend: [{ host: ['http://a/api'], url_pattern: '/a' }] })],
+      },
+      'endpoints[0].backend[0].host[0]',
+      "host 'http://a/api' is invalid",
+    ],
+    [
+      'backend without any host',
+      { version: 3, endpoints: [endpoint({ backend: [{ url_pattern: '/a' }] })] },
+      'endpoints[0].backend[0].host',
+      'backend has no host',
+    ],
+    [
+      'reserved path',
+      { version: 3, endpoints: [endpoint({ endpoint: '/__stats' })] },
+      'endpoints[0].endpoint',
+      'endpoint path /__stats is reserved',
+    ],
+    [
+      'conflicting parameter names',
+      {
+        version: 3,
+        endpoints: [endpoint({ endpoint: '/u/{id}' }), endpoint({ endpoint: '/u/{uid}/posts' })],
+      },
+      'endpoints[1].endpoint',
+      'parameter {uid} conflicts with {id}',
+    ],
+  ]
+
+  for (const [name, config, path, message] of cases) {
+    test(name, () => {
+      const errors = errorsOf(config)
+      const match = errors.find((error) => error.path === path)
+      expect(match?.path).toBe(path)
+      expect(match?.message).toContain(message)
+    })
+  }
+
+  test('every error is reported in one pass', () => {
+    const errors = errorsOf({
+      version: 2,
+      port: 'x',
+      endpoints: [
+        endpoint({ method: 'POST', concurrent_calls: 3 }),
+        { endpoint: '/b', backend: [] },
+      ],
+    })
+    expect(errors.map((error) => error.path)).toEqual([
+      'version',
+      'port',
+      'endpoints[0].concurrent_calls',
+      'endpoints[1].backend',
+    ])
+  })
+
+  test('errors carry line and column', () => {
+    const errors = errorsOf({ version: 3, timeout: 'soon', endpoints: [] })
+    expect(errors[0]!.line).toBe(3)
+  })
+
+  test('syntax error names its position', () => {
+    const file = writeConfig('{\n  "version": 3,\n  "endpoints": [\n}')
+    try {
+      loadConfigFile(file)
+      throw new Error('expected a ConfigError')
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      const [first] = (error as ConfigError).problems
+      expect(first!.file).toBe(file)
+      expect(first!.line).toBe(4)
+      expect(first!.message).toStartWith('invalid JSON: ')
+    }
+  })
+
+  test('missing file is a read error', () => {
+    expect(() => loadConfigFile('/nonexistent/krakend.json')).toThrow(
+      'cannot read the file (ENOENT)',
+    )
+  })
+})
+
+describe('config warnings', () => {
+  test('unknown keys and namespaces are warnings', () => {
+    const loaded = parseConfigText(
+      JSON.stringify({
+        version: 3,
+        extra_config: { 'security/cors': { allow_origins: ['*'] } },
+        endpoints: [endpoint({ headers_to_pass: ['x'] })],
+      }),
+      'krakend.json',
+    )
+    expect(loaded.warnings.map((warning) => [warning.path, warning.message])).toEqual([
+      [
+        'extra_config["security/cors"]',
+        'extra_config namespace "security/cors" is not supported by Tailgate and is ignored',
+      ],
+      ['endpoints[0].headers_to_pass', 'unknown key "headers_to_pass" is ignored'],
+    ])
+  })
+
+  test('idempotent opt-in allows hedged POST', () => {
+    const loaded = parseConfigText(
+      JSON.stringify({
+        version: 3,
+        endpoints: [
+          endpoint({
+            method: 'POST',
+            concurrent_calls: 3,
+            extra_config: { 'tailgate/hedging': { idempotent: true } },
+          }),
+        ],
+      }),
+      'krakend.json',
+    )
+    expect(loaded.config.endpoints![0]!.concurrent_calls).toBe(3)
+  })
+
+  test('bare number duration warns about nanoseconds', () => {
+    const loaded = parseConfigText(
+      JSON.stringify({ version: 3, endpoints: [endpoint({ cache_ttl: 3600 })] }),
+      'k.json',
+    )
+    expect(loaded.warnings[0]!.path).toBe('endpoints[0].cache_ttl')
+    expect(loaded.warnings[0]!.message).toContain('read as nanoseconds')
+  })
+})
+
+describe('gateway CLI with a bad config', () => {
+  test('exits 1 naming file and path without a stack trace', async () => {
+    const file = writeConfig({ version: 3, endpoints: [{ endpoint: '/a', backend: [] }] })
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, '../src/cli.ts'), '--config', file, '--port', '0'],
+      {
+        stdout: 'pipe',
+        stderr: 'pipe',
+      },
+    )
+    const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
+
+    expect(code).toBe(1)
+    expect(stderr).toContain(`${file}:`)
+    expect(stderr).toContain('error: endpoints[0].backend: endpoint GET /a has no backends')
+    expect(stderr).toContain('1 error(s); the gateway did not start')
+    expect(stderr).not.toContain('    at ')
+  })
+
+  test('rejects an invalid flag value', async () => {
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, '../src/cli.ts'), '--workers', 'many'],
+      {
+        stderr: 'pipe',
+      },
+    )
+    const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
+    expect(code).toBe(2)
+    expect(stderr).toContain("--workers must be a whole number ≥ 0; got 'many'")
+  })
+})
