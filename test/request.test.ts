@@ -176,6 +176,31 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
     expect(received.headers['user-agent']).toBe('Tailgate')
   })
 
+  test('prototype-like header names are forwarded', async () => {
+    const echo = backend(() => ({ body: { ok: true } }))
+    gateway = await startTestGateway(
+      serviceConfig([
+        {
+          endpoint: '/e',
+          input_headers: ['*'],
+          backend: [{ host: [echo.url], url_pattern: '/e' }],
+        },
+      ]),
+      workers,
+    )
+
+    await fetch(`${gateway.url}/e`, {
+      headers: [
+        ['constructor', 'c'],
+        ['__proto__', 'p'],
+      ],
+    })
+    const received = echo.received[0]!
+
+    expect(received.headers['constructor']).toBe('c')
+    expect(received.headers['__proto__']).toBe('p')
+  })
+
   test('hop-by-hop headers are never forwarded', async () => {
     const echo = backend(() => ({ body: { ok: true } }))
     gateway = await startTestGateway(

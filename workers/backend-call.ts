@@ -5,6 +5,7 @@ import type { HttpClient } from './http-client.ts'
 import type { StatsWriter } from './stats-writer.ts'
 import { decodeBody, DecodeError, type Data } from './decode.ts'
 import { manipulate } from './manipulate.ts'
+import { passthroughFor, relayJson, type Passthrough, type RawJson } from './passthrough.ts'
 import { HOP_BY_HOP } from '../src/hop-by-hop.ts'
 import { race, LOSER_ABORT_REASON, type AttemptResult, type Failure } from './race.ts'
 import { fillTemplate } from './url-template.ts'
@@ -24,7 +25,7 @@ const USER_AGENT = 'Tailgate'
  * `incomplete` marks data that reports a failure, such as return_error_details.
  */
 export type BackendOutcome =
-  | { ok: true; data: Data | null; raw?: RawResponse; incomplete?: boolean }
+  | { ok: true; data: Data | null; raw?: RawResponse; incomplete?: boolean; rawJson?: RawJson }
   | { ok: false; failures: Failure[] }
 
 export interface RawResponse {
@@ -33,17 +34,21 @@ export interface RawResponse {
   body: Uint8Array
 }
 
-type AttemptValue = { data: Data | null; raw?: RawResponse; status: number }
+type AttemptValue = { data: Data | null; raw?: RawResponse; status: number; rawJson?: RawJson }
 
 export class BackendCall {
   private nextHost = 0
+
+  private readonly passthrough: Passthrough | null
 
   constructor(
     readonly plan: BackendPlan,
     private readonly endpoint: EndpointPlan,
     private readonly http: HttpClient,
     private readonly stats: StatsWriter,
-  ) {}
+  ) {
+    this.passthrough = passthroughFor(endpoint)
+  }
 
   /** Runs the race; `responses` contains earlier backends' data in a sequential endpoint. */
   async run(
@@ -104,7 +109,8 @@ export class BackendCall {
 
     stats.win(slot, result.winner.index)
     stats.latency(slot, result.winner.latencyMs)
-    const { data, raw } = result.winner.value
+    const { data, raw, rawJson } = result.winner.value
+    if (rawJson) return { ok: true, data: null, rawJson }
     return { ok: true, data: raw ? data : manipulate(data, plan), raw }
   }
 
@@ -131,13 +137,19 @@ export class BackendCall {
           return { ok: false, failure: statusFailure(response, text, url, relayed) }
         }
         try {
+          const rawJson = this.passthrough && relayJson(text, this.passthrough)
+          if (rawJson) return { ok: true, value: { data: null, rawJson, status: response.status } }
           const data = decodeBody(text, plan.encoding, plan.isCollection)
           return { ok: true, value: { data, status: response.status } }
         } catch (error) {
-          if (!(error instanceof DecodeError)) throw error
+          if (!(error instanceof DecodeError) && !(error instanceof SyntaxError)) throw error
+          const message =
+            error instanceof DecodeError
+              ? error.message
+              : `invalid JSON from backend: ${(error as SyntaxError).message}`
           return {
             ok: false,
-            failure: { kind: 'decode', message: error.message, host: originOf(url) },
+            failure: { kind: 'decode', message, host: originOf(url) },
           }
         }
       })
@@ -156,17 +168,21 @@ export class BackendCall {
     return url
   }
 
-  private buildHeaders(task: Task): Headers {
-    const headers = new Headers()
+  // A plain object, not a Headers instance: fetch takes either, and building a Headers object
+  // cost about 6 µs of CPU per request in Bun 1.4.5. Names arrive lower-cased from the front.
+  private buildHeaders(task: Task): Record<string, string> {
+    // No prototype, so that client header names such as `constructor` are plain keys.
+    const headers: Record<string, string> = Object.create(null)
     const allowed = this.plan.inputHeaders
     for (let i = 0; i < task.headers.length; i += 2) {
       const name = task.headers[i]!
       if (allowed && !allowed.includes(name)) continue
-      headers.append(name, task.headers[i + 1]!)
+      const value = task.headers[i + 1]!
+      headers[name] = name in headers ? `${headers[name]}, ${value}` : value
     }
-    if (!headers.has('user-agent')) headers.set('user-agent', USER_AGENT)
-    headers.set('x-forwarded-for', task.clientIp)
-    if (task.host) headers.set('x-forwarded-host', task.host)
+    headers['user-agent'] ??= USER_AGENT
+    headers['x-forwarded-for'] = task.clientIp
+    if (task.host) headers['x-forwarded-host'] = task.host
     return headers
   }
 }

@@ -7,6 +7,7 @@ import { applyFlatmap } from './flatmap.ts'
 import { mergeOutcomes } from './merge.ts'
 import { applyStatic } from './static-data.ts'
 import { renderData } from './render.ts'
+import type { RawJson } from './passthrough.ts'
 
 // From backend outcomes to the client's response, in KrakenD's order: merge, endpoint-level
 // flatmap, static data, render. The status rules follow KrakenD's router (lura
@@ -16,6 +17,7 @@ import { renderData } from './render.ts'
 
 export const COMPLETED_HEADER = 'x-krakend-completed'
 const TEXT_TYPE = 'text/plain; charset=utf-8'
+const JSON_TYPE = 'application/json; charset=utf-8'
 
 export interface EndpointResponse {
   result: TaskResult
@@ -35,6 +37,8 @@ export function respond(
     return { result: { ...first.raw, headers }, partial: false }
   }
 
+  if (first?.ok && first.rawJson) return relayedResponse(plan, first.rawJson)
+
   let result = mergeOutcomes(outcomes)
   // NOTE: KrakenD skips the endpoint flatmap when a backend failed, so a partial response keeps
   // the unflattened shape; Tailgate flattens whatever data there is.
@@ -52,6 +56,19 @@ export function respond(
     headers.push(['cache-control', `public, max-age=${plan.cacheTtlSeconds}`])
   }
   return { result: { status: 200, headers, body: rendered.body }, partial: !result.complete }
+}
+
+// One backend whose JSON text is relayed as it came (workers/passthrough.ts).
+function relayedResponse(plan: EndpointPlan, raw: RawJson): EndpointResponse {
+  const completed = !raw.empty
+  const headers: [string, string][] = [
+    ['content-type', JSON_TYPE],
+    [COMPLETED_HEADER, String(completed)],
+  ]
+  if (completed && plan.cacheTtlSeconds > 0) {
+    headers.push(['cache-control', `public, max-age=${plan.cacheTtlSeconds}`])
+  }
+  return { result: { status: 200, headers, body: raw.text }, partial: false }
 }
 
 // No backend produced a response: 504 when the deadline cut them off, 502 otherwise, or the

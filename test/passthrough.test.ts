@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import type { Gateway } from '../src/gateway.ts'
+import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
+import { serviceConfig, startTestGateway } from './helpers/gateway.ts'
+
+// Endpoints whose manipulation only wraps the body relay the backend's JSON text.
+
+let gateway: Gateway | undefined
+let backend: ScriptedBackend | undefined
+
+afterEach(async () => {
+  await gateway?.stop()
+  await backend?.stop()
+  gateway = undefined
+  backend = undefined
+})
+
+async function relay(text: string, backendConfig: Record<string, unknown>, workers = 0) {
+  backend = startScriptedBackend(() => ({ text }))
+  gateway = await startTestGateway(
+    serviceConfig([
+      { endpoint: '/r', backend: [{ host: [backend.url], url_pattern: '/b', ...backendConfig }] },
+    ]),
+    workers,
+  )
+  return fetch(`${gateway.url}/r`)
+}
+
+describe('passthrough relay', () => {
+  test('safejson array wrapped under its mapping', async () => {
+    const response = await relay('[{"id":12345678901234567890,"price":4.20}]', {
+      encoding: 'safejson',
+      mapping: { collection: 'coins' },
+    })
+    expect(response.status).toBe(200)
+    expect(await response.text()).toBe('{"coins":[{"id":12345678901234567890,"price":4.20}]}')
+    expect(response.headers.get('x-krakend-completed')).toBe('true')
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8')
+  })
+
+  test('object relayed unchanged inside its group', async () => {
+    const response = await relay('{"a":1.0,"b":[1e3]}', { group: 'g' }, 2)
+    expect(await response.text()).toBe('{"g":{"a":1.0,"b":[1e3]}}')
+  })
+
+  test('empty object is not completed', async () => {
+    const response = await relay('{}', {})
+    expect(await response.text()).toBe('{}')
+    expect(response.headers.get('x-krakend-completed')).toBe('false')
+  })
+
+  test('invalid JSON is a decode failure', async () => {
+    const response = await relay('{"a":', { encoding: 'safejson' })
+    const body = (await response.json()) as { error: { details: { failures: { kind: string }[] } } }
+    expect(response.status).toBe(502)
+    expect(body.error.details.failures[0]!.kind).toBe('decode')
+  })
+
+  test('object with renames takes the general path', async () => {
+    const response = await relay('{"a": 1, "b": 2}', { mapping: { a: 'x' } })
+    expect(await response.json()).toEqual({ b: 2, x: 1 })
+  })
+
+  test('json array without is_collection still fails', async () => {
+    const response = await relay('[1,2]', {})
+    expect(response.status).toBe(502)
+  })
+})
