@@ -35,6 +35,8 @@ export interface CheckReport {
   valid: boolean
   problems: ConfigProblem[]
   endpoints: number
+  /** --lint was asked for but could not run, because the config has errors. */
+  lintSkipped?: boolean
 }
 
 /** Loads a config and, with `lint`, adds the lint warnings. A bad config gives `valid: false`. */
@@ -44,7 +46,7 @@ export function checkConfig(options: CheckOptions): CheckReport {
     loaded = loadConfigFile(options.file)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
-    return { valid: false, problems: error.problems, endpoints: 0 }
+    return { valid: false, problems: error.problems, endpoints: 0, lintSkipped: options.lint }
   }
   const problems = [...loaded.warnings]
   if (options.lint) {
@@ -76,6 +78,8 @@ export function formatReport(file: string, report: CheckReport): string {
   const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`
   if (report.valid) lines.push(`Syntax OK! ${plural(report.endpoints, 'endpoint')}; ${counts}`)
   else lines.push(`ERROR parsing the configuration file: ${counts}`)
+  // The lint rules read a valid config, so they run only once the errors are fixed.
+  if (report.lintSkipped) lines.push('Lint skipped: fix the errors above, then run --lint again.')
   return `${lines.join('\n')}\n`
 }
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { availableParallelism } from 'node:os'
+import { fail, integerFlag } from './cli-flags.ts'
 import { startGateway, DEFAULT_PORT } from './gateway.ts'
 import { ConfigError } from './config/load.ts'
 import { formatProblem } from './config/problems.ts'
@@ -34,16 +35,6 @@ Tracing is off unless OTEL_TRACES_EXPORTER=otlp or OTEL_EXPORTER_OTLP_ENDPOINT i
 config's extra_config "tailgate/telemetry" has an otlp_endpoint. Metrics: GET /__metrics.
 `
 
-/** Parses a whole number flag, or exits with a message naming the flag and the value. */
-function integerFlag(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < min) {
-    fail(`--${name} must be a whole number ≥ ${min}; got '${value}'`)
-  }
-  return number
-}
-
 /** Reads the log level and format from the flags, then LOG_LEVEL and LOG_FORMAT. */
 function logOptions(level: string | undefined, format: string | undefined): Partial<LogSettings> {
   const source = level === undefined ? 'LOG_LEVEL' : '--log-level'
@@ -57,11 +48,6 @@ function logOptions(level: string | undefined, format: string | undefined): Part
     fail(`${formatSource} must be json or pretty; got '${chosenFormat}'`)
   }
   return { level: chosenLevel, format: chosenFormat as LogSettings['format'] | undefined }
-}
-
-function fail(message: string): never {
-  process.stderr.write(`error: ${message}\nRun with --help for usage.\n`)
-  process.exit(2)
 }
 
 async function main(): Promise<void> {
@@ -116,8 +102,6 @@ async function main(): Promise<void> {
       process.stderr.write(`${values.config}: ${count} error(s); the gateway did not start\n`)
       process.exit(1)
     }
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EADDRINUSE') fail(`port ${values.port ?? 'from the config'} is already in use`)
     if (error instanceof TailgateError) fail(error.message)
     throw error
   }

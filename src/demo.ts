@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { startGateway } from './gateway.ts'
+import { integerFlag } from './cli-flags.ts'
 import { ConfigError } from './config/load.ts'
 import { formatProblem } from './config/problems.ts'
 import { parseBackendArgs, startMarketBackend } from './demo/market-backend.ts'
@@ -58,8 +59,9 @@ async function main(): Promise<void> {
 
   const gateway = await startGateway({
     configFile: values.config,
-    port: values.port === undefined ? undefined : Number(values.port),
-    workers: values.workers === undefined ? undefined : Number(values.workers),
+    port: integerFlag('port', values.port, 0),
+    workers: integerFlag('workers', values.workers, 0),
+    watch: true,
   })
   process.stdout.write(
     [
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
   }
   process.once('SIGINT', shutdown)
   process.once('SIGTERM', shutdown)
+  process.on('SIGHUP', () => void gateway.reload('SIGHUP'))
 }
 
 try {

@@ -11,6 +11,7 @@ export const ErrorCode = {
   BACKEND_TIMEOUT: 'TG_BACKEND_TIMEOUT',
   INTERNAL: 'TG_INTERNAL',
   TELEMETRY_INVALID: 'TG_TELEMETRY_INVALID',
+  PORT_IN_USE: 'TG_PORT_IN_USE',
 } as const
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]

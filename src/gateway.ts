@@ -8,6 +8,7 @@ import { createDispatcher, type Dispatcher } from './pool.ts'
 import { buildApp } from './front.ts'
 import type { HttpClientOptions, PlanSet } from './messages.ts'
 import { log } from './log.ts'
+import { ErrorCode, TailgateError } from './errors.ts'
 import { ConfigReloader, type ReloadOutcome } from './reload.ts'
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
 import { startTelemetry } from './telemetry/telemetry.ts'
@@ -86,6 +87,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   } catch (error) {
     await dispatcher.close()
     await telemetry.shutdown()
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new TailgateError(
+        ErrorCode.PORT_IN_USE,
+        `port ${port} is already in use; stop the other server or choose another port with --port`,
+      )
+    }
     throw error
   }
   let watcher: ConfigWatcher | undefined

@@ -60,17 +60,19 @@ export class StatsRegistry {
         partial: this.read(endpoint.statsSlot, Field.partial),
         latency_ms: this.latency(endpoint.statsSlot),
         backends: endpoint.backends.map((backend) =>
-          this.backendStats(backend.statsSlot, backend.hosts),
+          this.backendStats(backend.statsSlot, backend.hosts, endpoint.concurrentCalls),
         ),
       })),
     }
   }
 
-  private backendStats(slot: number, hosts: string[]): BackendStats {
+  // Wins has one entry per attempt index up to concurrent_calls, and further entries only where
+  // an older config with more calls left counts (stats survive reloads).
+  private backendStats(slot: number, hosts: string[], calls: number): BackendStats {
     const wins: number[] = []
     for (let index = 0; index < MAX_ATTEMPTS; index++) {
       const count = this.read(slot, Field.winsByAttempt + index)
-      if (count > 0) wins[index] = count
+      if (count > 0 || index < calls) wins[index] = count
     }
     return {
       hosts,

@@ -218,7 +218,7 @@ describe('check --lint', () => {
     const withoutTimeout = { version: 3, endpoints: [{ endpoint: '/a', backend: [BACKEND] }] }
 
     expect(lintMessages(withoutTimeout)).toEqual([
-      'endpoints[0]: endpoint GET /a and the service set no timeout, so its 1 backend run on the built-in 2000 ms; set a timeout that fits these backends [no-timeout-budget]',
+      'endpoints[0]: endpoint GET /a and the service set no timeout, so its backend runs on the built-in 2000 ms; set a timeout that fits these backends [no-timeout-budget]',
     ])
     expect(lintMessages({ ...withoutTimeout, timeout: '1s' })).toEqual([])
   })
@@ -255,5 +255,16 @@ describe('published JSON Schema', () => {
     const config = JSON.parse(readFileSync(join(ROOT, 'config/krakend.json'), 'utf8'))
 
     expect(config.$schema).toBe('./schema.json')
+  })
+})
+
+describe('check --lint on an invalid config', () => {
+  test('says lint was skipped', async () => {
+    const file = writeConfig({ version: 3, endpoints: [{ endpoint: '/a', backend: [] }] })
+
+    const { code, stdout } = await runCheck('--config', file, '--lint')
+
+    expect(code).toBe(1)
+    expect(stdout).toContain('Lint skipped: fix the errors above, then run --lint again.')
   })
 })

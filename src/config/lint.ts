@@ -40,7 +40,7 @@ export function lintService(config: ServiceConfig, options: LintOptions = {}): F
       findings.push({
         severity: 'warning',
         path: at,
-        message: `endpoint ${endpointName(endpoint)} and the service set no timeout, so its ${countBackends(endpoint)} run on the built-in ${DEFAULT_TIMEOUT_MS} ms; set a timeout that fits these backends [no-timeout-budget]`,
+        message: `endpoint ${endpointName(endpoint)} and the service set no timeout, so ${countBackends(endpoint)} on the built-in ${DEFAULT_TIMEOUT_MS} ms; set a timeout that fits these backends [no-timeout-budget]`,
       })
     }
   })
@@ -102,5 +102,5 @@ function endpointName(endpoint: EndpointConfig): string {
 
 function countBackends(endpoint: EndpointConfig): string {
   const count = endpoint.backend.length
-  return count === 1 ? '1 backend' : `${count} backends`
+  return count === 1 ? 'its backend runs' : `its ${count} backends run`
 }

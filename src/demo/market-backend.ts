@@ -101,6 +101,8 @@ export async function startMarketBackend(
     hostname: '127.0.0.1',
     port: options.port ?? 0,
     development: false,
+    // Without this, a second demo could bind the same port and split the traffic silently.
+    reusePort: false,
     async fetch(request) {
       const url = new URL(request.url)
       if (url.pathname === STATS_PATH) return Response.json(stats)

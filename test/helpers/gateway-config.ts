@@ -2,13 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startGateway, type Gateway } from '../../src/gateway.ts'
-import { log } from '../../src/log.ts'
 
 // Starting a gateway from a config object, for tests. The config is written to a temporary file
 // because the gateway reads its config from a file, as in production.
-
-// Config warnings and backend failures are expected in these tests; keep the output readable.
-log.level = 'error'
 
 export interface TestGateway extends Gateway {
   /** Sends a request to the gateway; `path` starts with '/'. */
