@@ -35,14 +35,15 @@ export default async function runTask(
   return typeof result.body === 'string' ? result : movable(result)
 }
 
+// Piscina transfers a result only when it is marked with Piscina.move; an unmarked wrapper
+// would be structured-cloned as an empty object.
 function movable(result: TaskResult) {
   const buffer = (result.body as Uint8Array).buffer
-  return {
-    get [Piscina.transferableSymbol]() {
-      return [buffer]
-    },
-    get [Piscina.valueSymbol]() {
-      return result
-    },
+  const transferable = {
+    [Piscina.transferableSymbol]: [buffer],
+    [Piscina.valueSymbol]: result,
   }
+  // @ts-expect-error piscina 5 types Transferable with its private unique symbols, which the
+  // public transferableSymbol and valueSymbol getters return but do not type.
+  return Piscina.move(transferable)
 }
