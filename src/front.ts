@@ -95,6 +95,7 @@ function createHandler(state: FrontState, plan: EndpointPlan, index: number) {
     server: HandlerContext['server'],
     trace?: TaskTraceContext,
   ): Promise<Response> => {
+    if (plan.params.length > 0 && !hasValidEscapes(request.url)) return badEscape(request.url)
     const values: string[] = []
     for (const name of plan.params) {
       const value = params[name] ?? ''
@@ -129,6 +130,28 @@ function createHandler(state: FrontState, plan: EndpointPlan, index: number) {
       handle(request, params, server, trace),
     )
   }
+}
+
+// The router decodes an invalid escape (`%zz`, a lone `%`, bytes that are not UTF-8) into U+FFFD,
+// which would reach the backend as different data from what the client sent.
+function hasValidEscapes(url: string): boolean {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  const end = url.indexOf('?', start)
+  const path = end < 0 ? url.slice(start) : url.slice(start, end)
+  if (!path.includes('%')) return true
+  try {
+    decodeURIComponent(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function badEscape(url: string): Response {
+  return errorResponse(400, {
+    code: ErrorCode.BAD_PATH_PARAM,
+    message: `the request path ${new URL(url).pathname} has an invalid percent-encoding; encode each byte as %XX of its UTF-8`,
+  })
 }
 
 function badParam(name: string, value: string): Response {

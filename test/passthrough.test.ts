@@ -66,3 +66,21 @@ describe('passthrough relay', () => {
     expect(response.status).toBe(502)
   })
 })
+
+describe('deeply nested backend data', () => {
+  test('is a 502 and counted', async () => {
+    const depth = 50_000
+    const text = `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`
+    const response = await relay(text, { mapping: { a: 'b' } })
+    const body = (await response.json()) as { error: { code: string; message: string } }
+    const stats = (await (await fetch(`${gateway!.url}/__stats`)).json()) as {
+      endpoints: { requests: number; responses: Record<string, number> }[]
+    }
+
+    expect(response.status).toBe(502)
+    expect(body.error.code).toBe('TG_BACKEND_FAILED')
+    expect(body.error.message).toStartWith('GET /r failed: the backend data could not be encoded')
+    expect(stats.endpoints[0]!.requests).toBe(1)
+    expect(stats.endpoints[0]!.responses['5xx']).toBe(1)
+  })
+})

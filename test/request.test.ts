@@ -141,6 +141,28 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
     expect(users.received).toHaveLength(0)
   })
 
+  test('invalid percent-encoding is rejected with 400', async () => {
+    const users = backend(() => ({ body: { ok: true } }))
+    gateway = await startTestGateway(
+      serviceConfig([
+        {
+          endpoint: '/users/{id}',
+          backend: [{ host: [users.url], url_pattern: '/v1/users/{id}' }],
+        },
+      ]),
+      workers,
+    )
+
+    for (const target of ['/users/%zz', '/users/%', '/users/%e2%82', '/users/%FF']) {
+      const response = await rawRequest(gateway.url, target)
+      expect(response.status).toBe(400)
+      expect(response.body).toContain('invalid percent-encoding')
+    }
+    expect(users.received).toHaveLength(0)
+    expect((await fetch(`${gateway.url}/users/caf%C3%A9`)).status).toBe(200)
+    expect(users.received[0]!.target).toBe('/v1/users/caf%C3%A9')
+  })
+
   test('only allowed query and headers are forwarded', async () => {
     const search = backend(() => ({ body: { ok: true } }))
     gateway = await startTestGateway(

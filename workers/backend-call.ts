@@ -60,7 +60,15 @@ export class BackendCall {
     const { plan, endpoint, stats } = this
     const trace = observer?.backend(plan)
     const slot = plan.statsSlot
-    const pathAndQuery = this.buildPathAndQuery(task, responses)
+    let pathAndQuery: string
+    try {
+      pathAndQuery = this.buildPathAndQuery(task, responses)
+    } catch (error) {
+      if (!(error instanceof DotSegmentError)) throw error
+      stats.add(slot, Field.requests)
+      stats.add(slot, Field.failDecode)
+      return { ok: false, failures: [{ kind: 'decode', message: error.message }] }
+    }
     const init: RequestInit = {
       method: plan.method,
       headers: this.buildHeaders(task),
@@ -195,12 +203,23 @@ const FAILURE_FIELD: Record<Failure['kind'], number> = {
   aborted: Field.losersAborted,
 }
 
+/** A value that would be a `.` or `..` path segment, which URL parsers resolve even escaped. */
+export class DotSegmentError extends Error {
+  override name = 'DotSegmentError'
+}
+
 /**
  * Percent-encodes a path parameter so that its value stays inside one path segment: `/`, `?`
- * and `#` are escaped, and the dot segments `.` and `..`, which URL parsers resolve even when
- * escaped, are rejected before a task is sent (see src/front.ts).
+ * and `#` are escaped. The dot segments `.` and `..` throw DotSegmentError. The front rejects
+ * them in client parameters with a 400; here they can only come from an earlier backend's
+ * response in a sequential endpoint, which then fails this backend.
  */
 export function encodePathParam(value: string): string {
+  if (value === '.' || value === '..') {
+    throw new DotSegmentError(
+      `value '${value}' from an earlier response would change the backend path; the call was not sent`,
+    )
+  }
   return encodeURIComponent(value)
 }
 

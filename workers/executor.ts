@@ -4,7 +4,7 @@ import { Field } from '../src/stats-layout.ts'
 import type { HttpClient } from './http-client.ts'
 import type { StatsWriter } from './stats-writer.ts'
 import { BackendCall, type BackendOutcome } from './backend-call.ts'
-import { respond } from './respond.ts'
+import { respond, unrenderableResponse, type EndpointResponse } from './respond.ts'
 import { runSequential } from './sequential.ts'
 import type { TaskObserver, TaskObserverFactory } from './task-observer.ts'
 import { logServerError } from './failure-log.ts'
@@ -39,7 +39,7 @@ class CompiledEndpoint {
         : await Promise.all(
             this.backends.map((backend) => backend.run(task, controller.signal, observer)),
           )
-      const response = respond(plan, outcomes, task.accept ?? '')
+      const response = respondSafely(plan, outcomes, task.accept ?? '')
       if (response.partial) stats.add(plan.statsSlot, Field.partial)
       result = response.result
       if (result.status >= 500) {
@@ -47,6 +47,10 @@ class CompiledEndpoint {
         const ran = outcomes.filter((outcome): outcome is BackendOutcome => outcome !== undefined)
         logServerError(plan, ran, result.status)
       }
+    } catch (error) {
+      // A defect: the front answers 500 TG_INTERNAL, and the stats still count a response.
+      stats.response(plan.statsSlot, 500)
+      throw error
     } finally {
       clearTimeout(timer)
     }
@@ -54,6 +58,22 @@ class CompiledEndpoint {
     stats.response(plan.statsSlot, result.status)
     stats.latency(plan.statsSlot, performance.now() - startedAt)
     return result
+  }
+}
+
+// JSON.stringify, the XML and the YAML writers recurse, so data nested tens of thousands of
+// levels deep (which JSON.parse accepts) overflows the stack when rendered. That is the
+// backend's data at fault, so the client gets a 502 like any other undecodable response.
+function respondSafely(
+  plan: EndpointPlan,
+  outcomes: Parameters<typeof respond>[1],
+  accept: string,
+): EndpointResponse {
+  try {
+    return respond(plan, outcomes, accept)
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error
+    return { result: unrenderableResponse(plan, error), partial: false }
   }
 }
 

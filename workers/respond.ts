@@ -106,10 +106,23 @@ function failureResponse(
       : `${plan.key} failed: no backend answered successfully`,
     details: { endpoint: plan.key, failures },
   }
+  return jsonError(relayed?.status ?? (timedOut ? 504 : 502), error)
+}
+
+/** The 502 for backend data that decoded but cannot be rendered, such as too deep a nesting. */
+export function unrenderableResponse(plan: EndpointPlan, cause: Error): TaskResult {
+  return jsonError(502, {
+    code: ErrorCode.BACKEND_FAILED,
+    message: `${plan.key} failed: the backend data could not be encoded (${cause.message})`,
+    details: { endpoint: plan.key },
+  })
+}
+
+function jsonError(status: number, error: ErrorInfo): TaskResult {
   return {
-    status: relayed?.status ?? (timedOut ? 504 : 502),
+    status,
     headers: [
-      ['content-type', 'application/json; charset=utf-8'],
+      ['content-type', JSON_TYPE],
       [COMPLETED_HEADER, 'false'],
     ],
     body: JSON.stringify({ error }),
