@@ -5,6 +5,7 @@ import type { HttpClient } from './http-client.ts'
 import type { StatsWriter } from './stats-writer.ts'
 import { decodeBody, DecodeError, type Data } from './decode.ts'
 import { manipulate } from './manipulate.ts'
+import { BodyTooLargeError, readBodyBytes, readBodyText } from './body-limit.ts'
 import { passthroughFor, relayJson, type Passthrough, type RawJson } from './passthrough.ts'
 import { HOP_BY_HOP } from '../src/hop-by-hop.ts'
 import { race, LOSER_ABORT_REASON, type AttemptResult, type Failure } from './race.ts'
@@ -127,42 +128,51 @@ export class BackendCall {
     init: RequestInit,
     signal: AbortSignal,
   ): Promise<AttemptResult<AttemptValue>> {
-    const { plan } = this
     try {
       return await this.http.request(url, init, async (response) => {
-        if (plan.encoding === 'no-op') {
-          const raw = {
-            status: response.status,
-            headers: responseHeaders(response),
-            body: await response.bytes(),
-          }
-          // KrakenD gives a no-op backend empty data, which a merge counts as complete.
-          return { ok: true, value: { data: {}, raw, status: response.status } }
-        }
-        const text = await response.text()
-        if (response.status !== 200 && response.status !== 201) {
-          const relayed = plan.returnErrorCode || plan.returnErrorDetails !== null
-          return { ok: false, failure: statusFailure(response, text, url, relayed) }
-        }
         try {
-          const rawJson = this.passthrough && relayJson(text, this.passthrough)
-          if (rawJson) return { ok: true, value: { data: null, rawJson, status: response.status } }
-          const data = decodeBody(text, plan.encoding, plan.isCollection)
-          return { ok: true, value: { data, status: response.status } }
+          return await this.readAttempt(response, url)
         } catch (error) {
-          if (!(error instanceof DecodeError) && !(error instanceof SyntaxError)) throw error
-          const message =
-            error instanceof DecodeError
-              ? error.message
-              : `invalid JSON from backend: ${(error as SyntaxError).message}`
+          if (!(error instanceof BodyTooLargeError)) throw error
           return {
             ok: false,
-            failure: { kind: 'decode', message, host: originOf(url) },
+            failure: { kind: 'decode', message: error.message, host: originOf(url) },
           }
         }
       })
     } catch (error) {
       return { ok: false, failure: transportFailure(error, signal, url) }
+    }
+  }
+
+  private async readAttempt(response: Response, url: string): Promise<AttemptResult<AttemptValue>> {
+    const { plan } = this
+    if (plan.encoding === 'no-op') {
+      const raw = {
+        status: response.status,
+        headers: responseHeaders(response),
+        body: await readBodyBytes(response),
+      }
+      // KrakenD gives a no-op backend empty data, which a merge counts as complete.
+      return { ok: true, value: { data: {}, raw, status: response.status } }
+    }
+    const text = await readBodyText(response)
+    if (response.status !== 200 && response.status !== 201) {
+      const relayed = plan.returnErrorCode || plan.returnErrorDetails !== null
+      return { ok: false, failure: statusFailure(response, text, url, relayed) }
+    }
+    try {
+      const rawJson = this.passthrough && relayJson(text, this.passthrough)
+      if (rawJson) return { ok: true, value: { data: null, rawJson, status: response.status } }
+      const data = decodeBody(text, plan.encoding, plan.isCollection)
+      return { ok: true, value: { data, status: response.status } }
+    } catch (error) {
+      if (!(error instanceof DecodeError) && !(error instanceof SyntaxError)) throw error
+      const message =
+        error instanceof DecodeError
+          ? error.message
+          : `invalid JSON from backend: ${(error as SyntaxError).message}`
+      return { ok: false, failure: { kind: 'decode', message, host: originOf(url) } }
     }
   }
 
