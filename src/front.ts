@@ -13,7 +13,8 @@ import type { ServerTracing, TaskTraceContext } from './telemetry/server-tracing
 // The HTTP front: one Elysia route per endpoint and method. A handler reduces the request to a
 // task (path params, the allowed query and headers, the body) and hands it to the dispatcher.
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+// Methods answered with 405 and Allow on a configured path that lacks them.
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 // Hop-by-hop headers are never forwarded; fetch sets Host and Content-Length for the backend.
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'content-length'])
 

@@ -44,6 +44,28 @@ describe.each([0, 2])('no-op output with %i workers', (workers) => {
     expect(response.headers.get('x-krakend-completed')).toBe('false')
   })
 
+  test('drops headers that Connection names', async () => {
+    backend = startScriptedBackend(() => ({
+      text: 'ok',
+      headers: { connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'x-kept': 'yes' },
+    }))
+    gateway = await startTestGateway(
+      serviceConfig([
+        {
+          endpoint: '/n',
+          output_encoding: 'no-op',
+          backend: [{ host: [backend.url], url_pattern: '/x' }],
+        },
+      ]),
+      workers,
+    )
+
+    const response = await fetch(`${gateway.url}/n`)
+
+    expect(response.headers.get('x-kept')).toBe('yes')
+    expect(response.headers.get('x-hop')).toBeNull()
+  })
+
   test('relays a binary body byte for byte', async () => {
     const bytes = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('')
     backend = startScriptedBackend(() => ({

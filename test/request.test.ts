@@ -294,6 +294,30 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
     )
     expect(wrongMethod.status).toBe(405)
     expect(wrongMethod.headers.get('allow')).toBe('GET')
+    const options = await fetch(`${gateway.url}/e`, { method: 'OPTIONS' })
+    expect(options.status).toBe(405)
+    expect(options.headers.get('allow')).toBe('GET')
+  })
+
+  test('merge keeps a __proto__ key', async () => {
+    const first = backend(() => ({ text: '{"__proto__":{"x":1},"a":1}' }))
+    const second = backend(() => ({ body: { b: 2 } }))
+    gateway = await startTestGateway(
+      serviceConfig([
+        {
+          endpoint: '/m',
+          backend: [
+            { host: [first.url], url_pattern: '/1' },
+            { host: [second.url], url_pattern: '/2' },
+          ],
+        },
+      ]),
+      workers,
+    )
+
+    const response = await fetch(`${gateway.url}/m`)
+
+    expect(await response.text()).toBe('{"__proto__":{"x":1},"a":1,"b":2}')
   })
 
   test('stats count the traffic sent', async () => {

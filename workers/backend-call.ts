@@ -284,8 +284,12 @@ const BODY_HEADERS = new Set(['content-length', 'content-encoding'])
 function responseHeaders(response: Response): [string, string][] {
   const headers: [string, string][] = []
   // fetch has already decoded the body, so its length and encoding headers no longer apply.
+  // Headers that Connection names are hop-by-hop for this response too (RFC 9110 section 7.6.1).
+  const connection = response.headers.get('connection')
+  const listed = connection ? connection.toLowerCase().split(/\s*,\s*/) : []
   response.headers.forEach((value, name) => {
-    if (!HOP_BY_HOP.has(name) && !BODY_HEADERS.has(name) && name !== 'set-cookie') {
+    const relayed = !HOP_BY_HOP.has(name) && !BODY_HEADERS.has(name) && !listed.includes(name)
+    if (relayed && name !== 'set-cookie') {
       headers.push([name, value])
     }
   })

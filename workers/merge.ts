@@ -41,9 +41,26 @@ export function mergeOutcomes(outcomes: readonly (BackendOutcome | undefined)[])
     }
     responded = true
     if (outcome.data === null || outcome.incomplete) complete = false
-    if (outcome.data !== null) Object.assign(data, outcome.data)
+    if (outcome.data !== null) copyKeys(outcome.data, data)
   }
   return responded
     ? { responded, data, complete, errored }
     : { responded, data: null, complete: false, errored }
+}
+
+// Object.assign would run the __proto__ setter for a backend key named "__proto__", which
+// JSON.parse creates as an ordinary own key, and so drop it; defineProperty keeps it.
+function copyKeys(source: Data, target: Data): void {
+  for (const key of Object.keys(source)) {
+    if (key === '__proto__') {
+      Object.defineProperty(target, key, {
+        value: source[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    } else {
+      target[key] = source[key]
+    }
+  }
 }
