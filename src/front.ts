@@ -44,6 +44,12 @@ export function buildApp(state: FrontState): Elysia {
   for (const [route, allowed] of methodsByPath) {
     for (const method of METHODS) {
       if (allowed.includes(method)) continue
+      // The router prefers a static segment to a parameter, so a 405 here would hide another
+      // endpoint of this method whose parameter route also matches this path.
+      const shadowed = [...methodsByPath].some(
+        ([other, methods]) => methods.includes(method) && routeCovers(other, route),
+      )
+      if (shadowed) continue
       app.route(method, route, ({ request }) =>
         errorResponse(
           405,
@@ -72,6 +78,18 @@ export function buildApp(state: FrontState): Elysia {
     return errorResponse(500, { code: ErrorCode.INTERNAL, message: 'internal gateway error' })
   })
   return app
+}
+
+/** Tells whether a router path with parameters matches every request that `route` matches. */
+function routeCovers(pattern: string, route: string): boolean {
+  const patternSegments = pattern.split('/')
+  const routeSegments = route.split('/')
+  if (patternSegments.length !== routeSegments.length) return false
+  return patternSegments.every(
+    (segment, i) =>
+      segment === routeSegments[i] ||
+      (segment.startsWith(':') && !routeSegments[i]!.startsWith(':')),
+  )
 }
 
 /** `/users/{id}` → `/users/:id`. */

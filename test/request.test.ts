@@ -299,6 +299,32 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
     expect(options.headers.get('allow')).toBe('GET')
   })
 
+  test('static path does not hide a parameter route', async () => {
+    const items = backend((_, request) => ({
+      body: { method: request.method, target: request.target },
+    }))
+    gateway = await startTestGateway(
+      serviceConfig([
+        { endpoint: '/s/static', backend: [{ host: [items.url], url_pattern: '/static' }] },
+        {
+          endpoint: '/s/{id}',
+          method: 'PUT',
+          backend: [{ host: [items.url], url_pattern: '/item/{id}' }],
+        },
+      ]),
+      workers,
+    )
+
+    const put = await fetch(`${gateway.url}/s/static`, { method: 'PUT' })
+    const get = await fetch(`${gateway.url}/s/static`)
+    const post = await fetch(`${gateway.url}/s/static`, { method: 'POST' })
+
+    expect(put.status).toBe(200)
+    expect(await put.json()).toEqual({ method: 'PUT', target: '/item/static' })
+    expect(get.status).toBe(200)
+    expect(post.status).toBe(405)
+  })
+
   test('merge keeps a __proto__ key', async () => {
     const first = backend(() => ({ text: '{"__proto__":{"x":1},"a":1}' }))
     const second = backend(() => ({ body: { b: 2 } }))
