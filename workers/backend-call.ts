@@ -81,16 +81,19 @@ export class BackendCall {
     this.nextHost = (this.nextHost + 1) % plan.hosts.length
 
     stats.add(slot, Field.requests)
+    // Set once an attempt has won, so that losers still read their bodies (which returns their
+    // connections to the pool) but skip decoding them.
+    const raceState = { decided: false }
     const result = await race<AttemptValue>(
       (index, attemptSignal) => {
         const url = plan.hosts[(firstHost + index) % plan.hosts.length]! + pathAndQuery
         const attemptInit = { ...init, signal: attemptSignal }
         if (trace) {
           return trace.attempt(index, url, attemptInit, (traced) =>
-            this.attempt(url, traced, attemptSignal),
+            this.attempt(url, traced, attemptSignal, raceState),
           )
         }
-        return this.attempt(url, attemptInit, attemptSignal)
+        return this.attempt(url, attemptInit, attemptSignal, raceState)
       },
       {
         attempts: endpoint.concurrentCalls,
@@ -101,6 +104,7 @@ export class BackendCall {
           if (index > 0) stats.add(slot, Field.hedges)
         },
         onAttemptEnd: (index, outcome) => {
+          if (outcome === 'won') raceState.decided = true
           if (outcome === 'aborted') stats.add(slot, Field.losersAborted)
           else if (outcome === 'drained') stats.add(slot, Field.losersDrained)
           trace?.attemptEnd(index, outcome)
@@ -127,11 +131,12 @@ export class BackendCall {
     url: string,
     init: RequestInit,
     signal: AbortSignal,
+    race: { decided: boolean },
   ): Promise<AttemptResult<AttemptValue>> {
     try {
       return await this.http.request(url, init, async (response) => {
         try {
-          return await this.readAttempt(response, url)
+          return await this.readAttempt(response, url, race)
         } catch (error) {
           if (!(error instanceof BodyTooLargeError)) throw error
           return {
@@ -145,7 +150,11 @@ export class BackendCall {
     }
   }
 
-  private async readAttempt(response: Response, url: string): Promise<AttemptResult<AttemptValue>> {
+  private async readAttempt(
+    response: Response,
+    url: string,
+    race: { decided: boolean },
+  ): Promise<AttemptResult<AttemptValue>> {
     const { plan } = this
     if (plan.encoding === 'no-op') {
       const raw = {
@@ -157,6 +166,7 @@ export class BackendCall {
       return { ok: true, value: { data: {}, raw, status: response.status } }
     }
     const text = await readBodyText(response)
+    if (race.decided) return LOST_RACE
     if (response.status !== 200 && response.status !== 201) {
       const relayed = plan.returnErrorCode || plan.returnErrorDetails !== null
       return { ok: false, failure: statusFailure(response, text, url, relayed) }
@@ -277,6 +287,12 @@ function transportFailure(error: unknown, signal: AbortSignal, url: string): Fai
       : { kind: 'timeout', message: 'endpoint timeout passed before the backend answered', host }
   }
   return { kind: 'network', message: `request failed: ${(error as Error).message ?? error}`, host }
+}
+
+// What a loser's attempt returns once its body has been read; the race ignores it.
+const LOST_RACE: AttemptResult<never> = {
+  ok: false,
+  failure: { kind: 'aborted', message: 'another attempt won before this body was decoded' },
 }
 
 const BODY_HEADERS = new Set(['content-length', 'content-encoding'])

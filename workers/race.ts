@@ -54,6 +54,9 @@ export function race<T>(
   run: (index: number, signal: AbortSignal) => Promise<AttemptResult<T>>,
   options: RaceOptions,
 ): Promise<RaceResult<T>> {
+  if (options.attempts === 1 && !options.delaysMs?.[0] && !options.signal.aborted) {
+    return runAlone(run, options)
+  }
   return new Promise((resolve) => {
     const { attempts, signal } = options
     const controllers: (AbortController | undefined)[] = new Array(attempts)
@@ -148,4 +151,30 @@ export function race<T>(
       else start(index)
     }
   })
+}
+
+// A race of one attempt has no loser to abort, so the attempt runs on the caller's signal
+// without a controller, timers or listeners of its own: the common case of an endpoint without
+// concurrent_calls, on every request.
+async function runAlone<T>(
+  run: (index: number, signal: AbortSignal) => Promise<AttemptResult<T>>,
+  options: RaceOptions,
+): Promise<RaceResult<T>> {
+  const startedAt = performance.now()
+  options.onAttemptStart?.(0)
+  let result: AttemptResult<T>
+  try {
+    result = await run(0, options.signal)
+  } catch (error) {
+    result = { ok: false, failure: { kind: 'network', message: String(error) } }
+  }
+  if (result.ok) {
+    options.onAttemptEnd?.(0, 'won')
+    return {
+      winner: { index: 0, value: result.value, latencyMs: performance.now() - startedAt },
+      failures: [],
+    }
+  }
+  options.onAttemptEnd?.(0, 'failed')
+  return { winner: null, failures: [{ ...result.failure, attempt: 0 }] }
 }
