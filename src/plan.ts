@@ -1,4 +1,10 @@
 import type { BackendConfig, EndpointConfig, ServiceConfig } from './config/schema.ts'
+import {
+  ENCODINGS,
+  OUTPUT_ENCODINGS,
+  type Encoding,
+  type OutputEncoding,
+} from './config/encodings.ts'
 import { durationToMs } from './config/duration.ts'
 import { endpointParams, normaliseHost } from './config/rules.ts'
 import {
@@ -27,19 +33,7 @@ export const DEFAULT_LOSER_DRAIN_MS = 0
 /** Headers forwarded when an endpoint sets no input_headers, as KrakenD does. */
 const DEFAULT_INPUT_HEADERS = ['content-type']
 
-export type Encoding = 'json' | 'safejson' | 'string' | 'xml' | 'no-op'
-export type OutputEncoding =
-  'json' | 'json-collection' | 'string' | 'xml' | 'yaml' | 'negotiate' | 'no-op'
-const ENCODINGS: readonly Encoding[] = ['json', 'safejson', 'string', 'xml', 'no-op']
-const OUTPUT_ENCODINGS: readonly OutputEncoding[] = [
-  'json',
-  'json-collection',
-  'string',
-  'xml',
-  'yaml',
-  'negotiate',
-  'no-op',
-]
+export type { Encoding, OutputEncoding }
 
 /**
  * A url_pattern split into literal text, parameter indexes (into the endpoint's params) and, in

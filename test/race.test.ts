@@ -1,26 +1,14 @@
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import type { Gateway } from '../src/gateway.ts'
 import type { BackendStats, StatsSnapshot } from '../src/stats.ts'
-import { startScriptedBackend, waitFor, type ScriptedBackend } from './helpers/scripted-backend.ts'
-import { serviceConfig, startTestGateway } from './helpers/gateway.ts'
+import { waitFor } from './helpers/scripted-backend.ts'
+import { serviceConfig } from './helpers/gateway.ts'
+import { useServers } from './helpers/servers.ts'
 
 // The race contract, run in-process (--workers 0) and on a pool of 2 worker threads.
 
-let gateway: Gateway | undefined
-let backends: ScriptedBackend[] = []
-
-afterEach(async () => {
-  await gateway?.stop()
-  await Promise.all(backends.map((backend) => backend.stop()))
-  gateway = undefined
-  backends = []
-})
-
-function backend(script: Parameters<typeof startScriptedBackend>[0]): ScriptedBackend {
-  const started = startScriptedBackend(script)
-  backends.push(started)
-  return started
-}
+const servers = useServers()
+const backend = servers.backend
 
 function hedgedEndpoint(host: string, calls = 3, extra: Record<string, unknown> = {}) {
   return {
@@ -35,7 +23,7 @@ describe.each([0, 2])('race with %i workers', (workers) => {
   test('first success wins', async () => {
     const delays = [400, 20, 400]
     const server = backend((index) => ({ delayMs: delays[index], body: { served: index } }))
-    gateway = await startTestGateway(serviceConfig([hedgedEndpoint(server.url)]), workers)
+    const gateway = await servers.gateway(serviceConfig([hedgedEndpoint(server.url)]), workers)
 
     const response = await fetch(`${gateway.url}/race`)
 
@@ -51,7 +39,7 @@ describe.each([0, 2])('race with %i workers', (workers) => {
         ? { status: 503, body: { down: true } }
         : { delayMs: 30 * index, body: { served: index } },
     )
-    gateway = await startTestGateway(serviceConfig([hedgedEndpoint(server.url)]), workers)
+    const gateway = await servers.gateway(serviceConfig([hedgedEndpoint(server.url)]), workers)
 
     const response = await fetch(`${gateway.url}/race`)
 
@@ -61,7 +49,7 @@ describe.each([0, 2])('race with %i workers', (workers) => {
 
   test('all attempts failing returns 502', async () => {
     const server = backend(() => ({ status: 500, body: { error: 'boom' } }))
-    gateway = await startTestGateway(serviceConfig([hedgedEndpoint(server.url)]), workers)
+    const gateway = await servers.gateway(serviceConfig([hedgedEndpoint(server.url)]), workers)
 
     const response = await fetch(`${gateway.url}/race`)
     const body = (await response.json()) as {
@@ -84,7 +72,7 @@ describe.each([0, 2])('race with %i workers', (workers) => {
 
   test('losers are aborted before they answer', async () => {
     const server = backend((index) => ({ delayMs: index === 0 ? 10 : 3000 }))
-    gateway = await startTestGateway(serviceConfig([hedgedEndpoint(server.url)]), workers)
+    const gateway = await servers.gateway(serviceConfig([hedgedEndpoint(server.url)]), workers)
 
     const response = await fetch(`${gateway.url}/race`)
     expect(response.status).toBe(200)
@@ -102,7 +90,7 @@ describe.each([0, 2])('race with %i workers', (workers) => {
     const endpoint = hedgedEndpoint(server.url, 2, {
       extra_config: { 'tailgate/hedging': { loser_drain: '1s' } },
     })
-    gateway = await startTestGateway(serviceConfig([endpoint]), workers)
+    const gateway = await servers.gateway(serviceConfig([endpoint]), workers)
 
     expect((await fetch(`${gateway.url}/race`)).status).toBe(200)
 
@@ -115,7 +103,7 @@ describe.each([0, 2])('race with %i workers', (workers) => {
 
   test('endpoint timeout aborts every attempt', async () => {
     const server = backend(() => ({ delayMs: 3000 }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([hedgedEndpoint(server.url, 2, { timeout: '200ms' })]),
       workers,
     )
@@ -135,7 +123,7 @@ describe.each([0, 2])('race with %i workers', (workers) => {
     const closed = backend(() => ({}))
     const url = closed.url
     await closed.stop()
-    gateway = await startTestGateway(serviceConfig([hedgedEndpoint(url, 2)]), workers)
+    const gateway = await servers.gateway(serviceConfig([hedgedEndpoint(url, 2)]), workers)
 
     const response = await fetch(`${gateway.url}/race`)
     const body = (await response.json()) as { error: { details: { failures: { kind: string }[] } } }

@@ -1,34 +1,17 @@
-import { afterEach, describe, expect, test } from 'bun:test'
-import type { Gateway } from '../src/gateway.ts'
+import { describe, expect, test } from 'bun:test'
 import type { StatsSnapshot } from '../src/stats.ts'
-import {
-  rawRequest,
-  startScriptedBackend,
-  type ScriptedBackend,
-} from './helpers/scripted-backend.ts'
-import { serviceConfig, startTestGateway } from './helpers/gateway.ts'
+import { rawRequest } from './helpers/scripted-backend.ts'
+import { serviceConfig } from './helpers/gateway.ts'
+import { useServers } from './helpers/servers.ts'
 
-let gateway: Gateway | undefined
-let backends: ScriptedBackend[] = []
-
-afterEach(async () => {
-  await gateway?.stop()
-  await Promise.all(backends.map((backend) => backend.stop()))
-  gateway = undefined
-  backends = []
-})
-
-function backend(script: Parameters<typeof startScriptedBackend>[0]): ScriptedBackend {
-  const started = startScriptedBackend(script)
-  backends.push(started)
-  return started
-}
+const servers = useServers()
+const backend = servers.backend
 
 describe.each([0, 2])('requests with %i workers', (workers) => {
   test('two backends merge under their groups', async () => {
     const users = backend(() => ({ body: { name: 'ada' } }))
     const orders = backend(() => ({ delayMs: 20, body: { count: 2 } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/profile',
@@ -51,7 +34,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
   test('one failing backend gives a partial response', async () => {
     const users = backend(() => ({ body: { name: 'ada' } }))
     const orders = backend(() => ({ status: 500, body: { error: 'down' } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/profile',
@@ -73,7 +56,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
 
   test('safejson array is wrapped then mapped', async () => {
     const coins = backend(() => ({ body: [{ id: 'bitcoin' }, { id: 'ethereum' }] }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/coins',
@@ -98,7 +81,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
 
   test('path parameter stays inside the backend path', async () => {
     const users = backend(() => ({ body: { ok: true } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/users/{id}',
@@ -123,7 +106,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
 
   test('dot segment parameter is rejected with 400', async () => {
     const users = backend(() => ({ body: { ok: true } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/users/{id}',
@@ -143,7 +126,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
 
   test('invalid percent-encoding is rejected with 400', async () => {
     const users = backend(() => ({ body: { ok: true } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/users/{id}',
@@ -165,7 +148,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
 
   test('only allowed query and headers are forwarded', async () => {
     const search = backend(() => ({ body: { ok: true } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/search',
@@ -200,7 +183,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
 
   test('prototype-like header names are forwarded', async () => {
     const echo = backend(() => ({ body: { ok: true } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/e',
@@ -225,7 +208,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
 
   test('hop-by-hop headers are never forwarded', async () => {
     const echo = backend(() => ({ body: { ok: true } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/e',
@@ -253,7 +236,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
 
   test('default forwards no query and only content-type', async () => {
     const echo = backend(() => ({ body: { ok: true } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         { endpoint: '/e', method: 'PUT', backend: [{ host: [echo.url], url_pattern: '/e' }] },
       ]),
@@ -280,7 +263,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
 
   test('unknown route is 404 and wrong method 405', async () => {
     const echo = backend(() => ({ body: { ok: true } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([{ endpoint: '/e', backend: [{ host: [echo.url], url_pattern: '/e' }] }]),
       workers,
     )
@@ -303,7 +286,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
     const items = backend((_, request) => ({
       body: { method: request.method, target: request.target },
     }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         { endpoint: '/s/static', backend: [{ host: [items.url], url_pattern: '/static' }] },
         {
@@ -328,7 +311,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
   test('merge keeps a __proto__ key', async () => {
     const first = backend(() => ({ text: '{"__proto__":{"x":1},"a":1}' }))
     const second = backend(() => ({ body: { b: 2 } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/m',
@@ -348,7 +331,7 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
 
   test('stats count the traffic sent', async () => {
     const market = backend(() => ({ body: { ok: true } }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/concurrent',

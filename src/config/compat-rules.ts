@@ -18,21 +18,14 @@ import {
   STATIC_STRATEGIES,
 } from './extra-config.ts'
 import { NAMESPACE_ALIASES } from './krakend-names.ts'
+import { ENCODINGS, OUTPUT_ENCODINGS } from './encodings.ts'
 
 // Rules for KrakenD features whose values the schema accepts but where KrakenD silently falls
 // back, ignores a setting, or would fail at run time. Where KrakenD falls back, Tailgate does the
 // same and warns; where KrakenD would fail on a request, the config is rejected.
 
-const ENCODINGS = new Set(['json', 'safejson', 'string', 'xml', 'no-op'])
-const OUTPUT_ENCODINGS = new Set([
-  'json',
-  'json-collection',
-  'string',
-  'xml',
-  'yaml',
-  'negotiate',
-  'no-op',
-])
+const ENCODING_NAMES = new Set<string>(ENCODINGS)
+const OUTPUT_ENCODING_NAMES = new Set<string>(OUTPUT_ENCODINGS)
 const FLATMAP_TYPES = new Set(['move', 'del', 'append'])
 
 type Report = (severity: Finding['severity'], path: PathSegment[], message: string) => void
@@ -112,7 +105,7 @@ function checkBackendCompat(backend: BackendConfig, at: PathSegment[], report: R
       [...at, 'encoding'],
       'encoding "rss" is not supported by Tailgate; the body is decoded as json, so an RSS or Atom feed fails to decode',
     )
-  } else if (encoding !== undefined && !ENCODINGS.has(encoding.toLowerCase())) {
+  } else if (encoding !== undefined && !ENCODING_NAMES.has(encoding.toLowerCase())) {
     report(
       'warning',
       [...at, 'encoding'],
@@ -260,7 +253,7 @@ function checkMovePaths(op: FlatmapOperationConfig, at: PathSegment[], report: R
 }
 
 function checkOutputEncoding(name: string | undefined, at: PathSegment[], report: Report): void {
-  if (name !== undefined && !OUTPUT_ENCODINGS.has(name)) {
+  if (name !== undefined && !OUTPUT_ENCODING_NAMES.has(name)) {
     report(
       'warning',
       at,
