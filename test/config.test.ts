@@ -138,7 +138,7 @@ describe('config errors', () => {
         endpoints: [endpoint({ endpoint: '/u/{id}' }), endpoint({ endpoint: '/u/{uid}/posts' })],
       },
       'endpoints[1].endpoint',
-      'parameter {uid} conflicts with {id}',
+      'parameter {uid} of GET /u/{uid}/posts conflicts with {id} of GET /u/{id}',
     ],
   ]
 
@@ -150,6 +150,33 @@ describe('config errors', () => {
       expect(match?.message).toContain(message)
     })
   }
+
+  test('parameter names conflict across methods', () => {
+    const errors = errorsOf({
+      version: 3,
+      endpoints: [
+        endpoint({ endpoint: '/m/{x}' }),
+        endpoint({ endpoint: '/m/{y}', method: 'POST' }),
+      ],
+    })
+
+    expect(errors.map((error) => error.path)).toEqual(['endpoints[1].endpoint'])
+    expect(errors[0]!.message).toBe(
+      'parameter {y} of POST /m/{y} conflicts with {x} of GET /m/{x} at endpoints[0].endpoint; the router shares parameter names across methods, so use the same name at the same place',
+    )
+  })
+
+  test('same parameter name on two methods is valid', () => {
+    const errors = errorsOf({
+      version: 3,
+      endpoints: [
+        endpoint({ endpoint: '/m/{x}' }),
+        endpoint({ endpoint: '/m/{x}/sub', method: 'POST' }),
+      ],
+    })
+
+    expect(errors).toEqual([])
+  })
 
   test('every error is reported in one pass', () => {
     const errors = errorsOf({
@@ -255,6 +282,26 @@ describe('gateway CLI with a bad config', () => {
     expect(code).toBe(1)
     expect(stderr).toContain(`${file}:`)
     expect(stderr).toContain('error: endpoints[0].backend: endpoint GET /a has no backends')
+    expect(stderr).toContain('1 error(s); the gateway did not start')
+    expect(stderr).not.toContain('    at ')
+  })
+
+  test('parameter conflict across methods exits 1', async () => {
+    const file = writeConfig({
+      version: 3,
+      endpoints: [
+        endpoint({ endpoint: '/m/{x}' }),
+        endpoint({ endpoint: '/m/{y}', method: 'POST' }),
+      ],
+    })
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, '../src/cli.ts'), '--config', file, '--port', '0'],
+      { stdout: 'pipe', stderr: 'pipe' },
+    )
+    const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
+
+    expect(code).toBe(1)
+    expect(stderr).toContain('error: endpoints[1].endpoint: parameter {y} of POST /m/{y}')
     expect(stderr).toContain('1 error(s); the gateway did not start')
     expect(stderr).not.toContain('    at ')
   })

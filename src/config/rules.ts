@@ -171,13 +171,15 @@ function checkDurations(
   }
 }
 
-// Two endpoints with the same method must not put differently named parameters at the same
-// place of the same prefix (`/users/{id}` and `/users/{uid}/posts`): the router cannot tell them
-// apart. Duplicate method+path pairs are reported here as well.
+// Two endpoints must not put differently named parameters at the same place of the same prefix
+// (`/users/{id}` and `/users/{uid}/posts`), whatever their methods: the router (Elysia's
+// memoirist) keeps one tree for all methods, so it cannot register both and throws at startup.
+// Duplicate method+path pairs are reported here as well.
 function checkRouteConflicts(config: ServiceConfig, findings: Finding[]): void {
   const seen = new Map<string, number>()
   const paramNames = new Map<string, { name: string; index: number }>()
-  ;(config.endpoints ?? []).forEach((endpoint, index) => {
+  const endpoints = config.endpoints ?? []
+  endpoints.forEach((endpoint, index) => {
     const method = (endpoint.method ?? 'GET').toUpperCase()
     const key = `${method} ${endpoint.endpoint}`
     const first = seen.get(key)
@@ -194,13 +196,15 @@ function checkRouteConflicts(config: ServiceConfig, findings: Finding[]): void {
     segments.forEach((segment, position) => {
       const param = /^\{([\w-]+)\}$/.exec(segment)?.[1]
       if (!param) return
-      const prefix = `${method} ${segments.slice(0, position).join('/')}`
+      const prefix = segments.slice(0, position).join('/')
       const other = paramNames.get(prefix)
       if (other && other.name !== param) {
+        const otherEndpoint = endpoints[other.index]!
+        const otherName = `${(otherEndpoint.method ?? 'GET').toUpperCase()} ${otherEndpoint.endpoint}`
         findings.push({
           severity: 'error',
           path: ['endpoints', index, 'endpoint'],
-          message: `parameter {${param}} conflicts with {${other.name}} at the same place in endpoints[${other.index}]; use the same name`,
+          message: `parameter {${param}} of ${key} conflicts with {${other.name}} of ${otherName} at endpoints[${other.index}].endpoint; the router shares parameter names across methods, so use the same name at the same place`,
         })
       } else if (!other) {
         paramNames.set(prefix, { name: param, index })
