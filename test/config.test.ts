@@ -306,6 +306,23 @@ describe('gateway CLI with a bad config', () => {
     expect(stderr).not.toContain('    at ')
   })
 
+  test('too many stats slots exits 1', async () => {
+    const endpoints = Array.from({ length: 1100 }, (_, i) => endpoint({ endpoint: `/e${i}` }))
+    const file = writeConfig({ version: 3, endpoints })
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, '../src/cli.ts'), '--config', file, '--port', '0'],
+      { stdout: 'pipe', stderr: 'pipe' },
+    )
+    const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
+
+    expect(code).toBe(1)
+    expect(stderr).toContain(
+      'error: endpoints: the config needs 2200 stats slots (1100 endpoints plus 1100 backends), above the limit of 2048',
+    )
+    expect(stderr).toContain('1 error(s); the gateway did not start')
+    expect(stderr).not.toContain('    at ')
+  })
+
   test('rejects an invalid flag value', async () => {
     const child = Bun.spawn(
       [process.execPath, join(import.meta.dir, '../src/cli.ts'), '--workers', 'many'],

@@ -1,6 +1,7 @@
 import type { ConfigProblem, PathSegment } from './problems.ts'
-import type { ServiceConfig } from './schema.ts'
+import type { EndpointConfig, ServiceConfig } from './schema.ts'
 import { checkEndpointCompat, checkPlaceholder, checkServiceCompat } from './compat-rules.ts'
+import { MAX_CONFIG_STATS_SLOTS } from '../stats-layout.ts'
 
 // Semantic rules that a schema cannot express. Each finding names the JSON path it is about.
 
@@ -37,6 +38,7 @@ export function checkService(config: ServiceConfig): Finding[] {
   const endpoints = config.endpoints ?? []
   endpoints.forEach((_, index) => checkEndpoint(config, index, findings))
   checkRouteConflicts(config, findings)
+  checkStatsSlots(endpoints, findings)
   return findings
 }
 
@@ -141,6 +143,21 @@ function checkEndpointPath(path: string, at: PathSegment[], findings: Finding[])
       })
     }
   }
+}
+
+// The stats buffer is shared memory of a fixed size, allocated when the gateway starts.
+function checkStatsSlots(endpoints: EndpointConfig[], findings: Finding[]): void {
+  const backends = endpoints.reduce(
+    (sum, endpoint) => sum + (Array.isArray(endpoint.backend) ? endpoint.backend.length : 0),
+    0,
+  )
+  const slots = endpoints.length + backends
+  if (slots <= MAX_CONFIG_STATS_SLOTS) return
+  findings.push({
+    severity: 'error',
+    path: ['endpoints'],
+    message: `the config needs ${slots} stats slots (${endpoints.length} endpoints plus ${backends} backends), above the limit of ${MAX_CONFIG_STATS_SLOTS}; split the endpoints over several gateways`,
+  })
 }
 
 function checkHosts(hosts: string[], at: PathSegment[], findings: Finding[]): void {
