@@ -105,18 +105,41 @@ export interface EndpointPlan {
   backends: BackendPlan[]
 }
 
-/** Compiles a validated config into plans, assigning stats slots through the registry. */
-export function compilePlans(config: ServiceConfig, stats: StatsRegistry): EndpointPlan[] {
-  return (config.endpoints ?? []).map((endpoint) => compileEndpoint(config, endpoint, stats))
+/**
+ * Compiles a validated config into plans, assigning stats slots through the registry. `inUse`
+ * lists the slots of plans still loaded, which must not be reused. Throws RangeError, with no
+ * slot assigned, when the stats buffer has no room for the new keys.
+ */
+export function compilePlans(
+  config: ServiceConfig,
+  stats: StatsRegistry,
+  inUse?: ReadonlySet<number>,
+): EndpointPlan[] {
+  const endpoints = config.endpoints ?? []
+  const keys = endpoints.flatMap((endpoint) => {
+    const key = endpointKey(endpoint)
+    return [key, ...endpoint.backend.map((_, index) => backendKey(key, index))]
+  })
+  const slots = stats.assign(keys, inUse)
+  return endpoints.map((endpoint) => compileEndpoint(config, endpoint, slots))
+}
+
+/** `METHOD /path`: the name of an endpoint in stats, logs and errors. */
+function endpointKey(endpoint: EndpointConfig): string {
+  return `${(endpoint.method ?? 'GET').toUpperCase()} ${endpoint.endpoint}`
+}
+
+function backendKey(endpointKey: string, index: number): string {
+  return `${endpointKey} backend ${index}`
 }
 
 function compileEndpoint(
   config: ServiceConfig,
   endpoint: EndpointConfig,
-  stats: StatsRegistry,
+  slots: ReadonlyMap<string, number>,
 ): EndpointPlan {
   const method = (endpoint.method ?? 'GET').toUpperCase()
-  const key = `${method} ${endpoint.endpoint}`
+  const key = endpointKey(endpoint)
   const params = endpointParams(endpoint.endpoint)
   const hedging = {
     ...config.extra_config?.['tailgate/hedging'],
@@ -148,7 +171,7 @@ function compileEndpoint(
     inputQuery: queryList(endpoint.input_query_strings) ?? [],
     outputEncoding,
     cacheTtlSeconds: cacheTtl === undefined ? 0 : Math.floor(durationToMs(cacheTtl) / 1000),
-    statsSlot: stats.slotFor(key),
+    statsSlot: slots.get(key)!,
     sequential,
     flatmap: endpoint.backend.length > 1 ? compileFlatmap(proxy?.flatmap_filter) : null,
     static: compileStatic(proxy),
@@ -159,7 +182,7 @@ function compileEndpoint(
         backend,
         { index, params, sequential },
         outputEncoding,
-        stats.slotFor(`${key} backend ${index}`),
+        slots.get(backendKey(key, index))!,
         method,
       ),
     ),
