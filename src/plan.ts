@@ -1,5 +1,5 @@
 import type { BackendConfig, EndpointConfig, ServiceConfig } from './config/schema.ts'
-import { durationToMs } from './config/duration.ts'
+import { cacheTtlToSeconds, durationToMs } from './config/duration.ts'
 import { endpointParams, normaliseHost } from './config/rules.ts'
 import {
   compileFlatmap,
@@ -170,7 +170,7 @@ function compileEndpoint(
     inputHeaders: headerList(endpoint.input_headers) ?? DEFAULT_INPUT_HEADERS,
     inputQuery: queryList(endpoint.input_query_strings) ?? [],
     outputEncoding,
-    cacheTtlSeconds: cacheTtl === undefined ? 0 : Math.floor(durationToMs(cacheTtl) / 1000),
+    cacheTtlSeconds: cacheTtl === undefined ? 0 : cacheTtlToSeconds(cacheTtl),
     statsSlot: slots.get(key)!,
     sequential,
     flatmap: endpoint.backend.length > 1 ? compileFlatmap(proxy?.flatmap_filter) : null,

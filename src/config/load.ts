@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { parseTree, getNodeValue, printParseErrorCode, type ParseError } from 'jsonc-parser'
+import {
+  findNodeAtLocation,
+  getNodeValue,
+  parseTree,
+  printParseErrorCode,
+  type Node,
+  type ParseError,
+} from 'jsonc-parser'
 import { Value } from '@sinclair/typebox/value'
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import { Service, type ServiceConfig } from './schema.ts'
@@ -13,6 +20,7 @@ import {
   offsetToLineColumn,
   pointerToSegments,
   type ConfigProblem,
+  type PathSegment,
 } from './problems.ts'
 import { ErrorCode, TailgateError } from '../errors.ts'
 
@@ -94,7 +102,7 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
     if (error.type === ValueErrorType.ObjectAdditionalProperties) {
       problem('warning', segments, describeUnknownKey(segments))
     } else {
-      problem('error', segments, describeSchemaError(error))
+      problem('error', segments, describeSchemaError(error, sourceText(text, tree, segments)))
     }
   }
   for (const finding of checkSemantics(value)) {
@@ -145,8 +153,20 @@ function checkSemantics(value: unknown): Finding[] {
   }
 }
 
-function describeSchemaError(error: ValueError): string {
-  const got = `got ${JSON.stringify(error.value) ?? 'nothing'}`
+// The text of the value at a path as written in the file.
+function sourceText(text: string, tree: Node, segments: PathSegment[]): string | undefined {
+  const node = findNodeAtLocation(tree, segments)
+  return node && text.slice(node.offset, node.offset + node.length)
+}
+
+// `source` is the value as written, which shows a number such as 1e400 that JSON.parse turns
+// into Infinity and JSON.stringify into null.
+function describeSchemaError(error: ValueError, source: string | undefined): string {
+  const value = error.value
+  const got =
+    typeof value === 'number' && !Number.isFinite(value)
+      ? `got ${source ?? value}, which is out of range for a number`
+      : `got ${JSON.stringify(value) ?? 'nothing'}`
   if (error.type === ValueErrorType.Union) {
     const literals = (error.schema.anyOf as { const?: unknown }[])
       .map((branch) => branch.const)

@@ -2,6 +2,13 @@ import type { ConfigProblem, PathSegment } from './problems.ts'
 import type { EndpointConfig, ServiceConfig } from './schema.ts'
 import { checkEndpointCompat, checkPlaceholder, checkServiceCompat } from './compat-rules.ts'
 import { MAX_CONFIG_STATS_SLOTS } from '../stats-layout.ts'
+import {
+  MAX_CACHE_TTL_SECONDS,
+  MAX_TIMEOUT_MS,
+  MAX_TIMEOUT_TEXT,
+  isWholeSeconds,
+  parseDuration,
+} from './duration.ts'
 
 // Semantic rules that a schema cannot express. Each finding names the JSON path it is about.
 
@@ -173,19 +180,67 @@ function checkHosts(hosts: string[], at: PathSegment[], findings: Finding[]): vo
 }
 
 function checkDurations(
-  node: { timeout?: string | number; cache_ttl?: string | number },
+  node: Pick<ServiceConfig, 'timeout' | 'cache_ttl' | 'extra_config'>,
   at: PathSegment[],
   findings: Finding[],
 ): void {
   for (const key of ['timeout', 'cache_ttl'] as const) {
-    if (typeof node[key] === 'number') {
+    const value = node[key]
+    // A number out of range is a schema error already, and 0 means the same in every unit.
+    if (typeof value === 'number' && Number.isFinite(value) && value !== 0) {
       findings.push({
         severity: 'warning',
         path: [...at, key],
-        message: `bare number ${node[key]} is read as nanoseconds, as KrakenD does; write a string such as "${node[key]}s" if you meant seconds`,
+        message: `bare number ${value} is read as nanoseconds, as KrakenD does; write a string such as "${value}s" if you meant seconds`,
       })
     }
   }
+  const report = (key: PathSegment[], message: string) =>
+    findings.push({ severity: 'error', path: [...at, ...key], message })
+  checkTimeoutBounds(node.timeout, (message) => report(['timeout'], message))
+  checkCacheTtlBounds(node.cache_ttl, (message) => report(['cache_ttl'], message))
+  const drain = node.extra_config?.['tailgate/hedging']?.loser_drain
+  if (drain !== undefined && durationMs(drain) > MAX_TIMEOUT_MS) {
+    report(
+      ['extra_config', 'tailgate/hedging', 'loser_drain'],
+      `must be at most "${MAX_TIMEOUT_TEXT}"; got ${JSON.stringify(drain)}`,
+    )
+  }
+}
+
+// A timer of 0 ms, or of more than 2^31 - 1 ms, fires at once, so either value would make every
+// request time out.
+function checkTimeoutBounds(value: string | number | undefined, report: (message: string) => void) {
+  if (value === undefined) return
+  const ms = durationMs(value)
+  if (ms === 0) report(`must be greater than 0; got ${JSON.stringify(value)}`)
+  if (ms > MAX_TIMEOUT_MS) {
+    report(`must be at most "${MAX_TIMEOUT_TEXT}"; got ${JSON.stringify(value)}`)
+  }
+}
+
+// The value becomes `Cache-Control: max-age=<seconds>`, which takes whole seconds. A bare number
+// of nanoseconds is truncated to seconds, as KrakenD does, so only a string must be whole.
+function checkCacheTtlBounds(
+  value: string | number | undefined,
+  report: (message: string) => void,
+) {
+  if (value === undefined) return
+  const ms = durationMs(value)
+  if (typeof value === 'string' && !isWholeSeconds(ms)) {
+    report(`must be a whole number of seconds such as "60s"; got ${JSON.stringify(value)}`)
+  } else if (ms / 1000 > MAX_CACHE_TTL_SECONDS) {
+    report(
+      `must be at most "${MAX_CACHE_TTL_SECONDS}s" (about 68 years); got ${JSON.stringify(value)}`,
+    )
+  }
+}
+
+// Milliseconds of a duration, or NaN when the schema already reports it as invalid or out of
+// range, so that no bound check fires on it.
+function durationMs(value: string | number): number {
+  if (typeof value === 'number') return Number.isFinite(value) ? value / 1e6 : NaN
+  return parseDuration(value) ?? NaN
 }
 
 // Two endpoints must not put differently named parameters at the same place of the same prefix
