@@ -12,6 +12,7 @@ import { Value } from '@sinclair/typebox/value'
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import { Service, type ServiceConfig } from './schema.ts'
 import { checkService, type Finding } from './rules.ts'
+import { findExcessNesting, MAX_NESTING_DEPTH } from './json-checks.ts'
 import { NAMESPACE_ALIASES, UNSUPPORTED_KEYS } from './krakend-names.ts'
 import {
   formatPath,
@@ -66,6 +67,22 @@ export function loadConfigFile(file: string): LoadedConfig {
 /** Parses and validates config text; `file` names it in messages. */
 export function parseConfigText(text: string, file: string): LoadedConfig {
   const hash = hashConfigText(text)
+  const tooDeep = findExcessNesting(text)
+  if (tooDeep >= 0) {
+    throw new ConfigError(
+      file,
+      [
+        {
+          severity: 'error',
+          file,
+          path: '',
+          ...offsetToLineColumn(text, tooDeep),
+          message: `nesting too deep: objects and arrays may nest at most ${MAX_NESTING_DEPTH} levels`,
+        },
+      ],
+      hash,
+    )
+  }
   const syntaxErrors: ParseError[] = []
   const tree = parseTree(text, syntaxErrors, { disallowComments: true, allowTrailingComma: false })
   if (syntaxErrors.length > 0 || !tree) {

@@ -1,0 +1,111 @@
+import { describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { ConfigError, loadConfigFile } from '../src/config/load.ts'
+import type { ConfigProblem } from '../src/config/problems.ts'
+import { writeConfig } from './helpers/gateway.ts'
+
+const ROOT = join(import.meta.dir, '..')
+
+/** Loads a config file and returns its problems; fails the test when it loads. */
+function problemsOf(file: string): ConfigProblem[] {
+  try {
+    loadConfigFile(file)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    return error.problems
+  }
+  throw new Error(`expected ${file} to be rejected`)
+}
+
+/** Runs a script of src/ with bun and returns its exit code and output. */
+async function run(script: string, ...args: string[]) {
+  const child = Bun.spawn([process.execPath, join(ROOT, 'src', script), ...args], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [code, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ])
+  return { code, stdout, stderr }
+}
+
+// A valid config whose unknown key "x" contains `depth` nested arrays, so the file nests depth + 1.
+function nestedConfig(depth: number): string {
+  return `{"version": 3, "endpoints": [], "x": ${'['.repeat(depth)}${']'.repeat(depth)}}`
+}
+
+describe('config nesting', () => {
+  test('deep objects are rejected', () => {
+    const file = writeConfig(
+      `{"version": 3, "x": ${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
+    )
+
+    expect(problemsOf(file)).toEqual([
+      {
+        severity: 'error',
+        file,
+        path: '',
+        line: 1,
+        column: 656,
+        message: 'nesting too deep: objects and arrays may nest at most 128 levels',
+      },
+    ])
+  })
+
+  test('deep arrays are rejected', () => {
+    const file = writeConfig(nestedConfig(100_000))
+
+    expect(problemsOf(file).map((problem) => [problem.column, problem.message])).toEqual([
+      [165, 'nesting too deep: objects and arrays may nest at most 128 levels'],
+    ])
+  })
+
+  test('nesting at the limit loads', () => {
+    const loaded = loadConfigFile(writeConfig(nestedConfig(127)))
+
+    expect(loaded.warnings.map((warning) => warning.message)).toEqual([
+      'unknown key "x" is ignored',
+    ])
+  })
+
+  test('one level past the limit is rejected', () => {
+    const file = writeConfig(nestedConfig(128))
+
+    expect(problemsOf(file).map((problem) => problem.message)).toEqual([
+      'nesting too deep: objects and arrays may nest at most 128 levels',
+    ])
+  })
+
+  test('brackets inside strings do not count', () => {
+    const comment = JSON.stringify(`"[{${'['.repeat(200)}`)
+    const loaded = loadConfigFile(writeConfig(`{"version": 3, "@comment": ${comment}}`))
+
+    expect(loaded.config['@comment']).toBe(`"[{${'['.repeat(200)}`)
+  })
+
+  test('gateway exits 1 on deep nesting', async () => {
+    const file = writeConfig(nestedConfig(100_000))
+
+    const { code, stderr } = await run('cli.ts', '--config', file, '--port', '0')
+
+    expect(code).toBe(1)
+    expect(stderr).toContain(
+      `${file}:1:165: error: nesting too deep: objects and arrays may nest at most 128 levels`,
+    )
+    expect(stderr).not.toContain('RangeError')
+  })
+
+  test('check exits 1 on deep nesting', async () => {
+    const file = writeConfig(nestedConfig(100_000))
+
+    const { code, stdout, stderr } = await run('check.ts', file)
+
+    expect(code).toBe(1)
+    expect(stdout).toContain(
+      `${file}:1:165: error: nesting too deep: objects and arrays may nest at most 128 levels`,
+    )
+    expect(stderr).toBe('')
+  })
+})
