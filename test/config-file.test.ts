@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, loadConfigFile } from '../src/config/load.ts'
 import type { ConfigProblem } from '../src/config/problems.ts'
@@ -17,11 +19,12 @@ function problemsOf(file: string): ConfigProblem[] {
   throw new Error(`expected ${file} to be rejected`)
 }
 
-/** Runs a script of src/ with bun and returns its exit code and output. */
+/** Runs a script of src/ with bun, killed after 10 s, and returns its exit code and output. */
 async function run(script: string, ...args: string[]) {
   const child = Bun.spawn([process.execPath, join(ROOT, 'src', script), ...args], {
     stdout: 'pipe',
     stderr: 'pipe',
+    timeout: 10_000,
   })
   const [code, stdout, stderr] = await Promise.all([
     child.exited,
@@ -107,5 +110,73 @@ describe('config nesting', () => {
       `${file}:1:165: error: nesting too deep: objects and arrays may nest at most 128 levels`,
     )
     expect(stderr).toBe('')
+  })
+})
+
+describe('config file kinds', () => {
+  function freshDir(): string {
+    return mkdtempSync(join(tmpdir(), 'tailgate-test-'))
+  }
+
+  test('FIFO is rejected without blocking', async () => {
+    const fifo = join(freshDir(), 'krakend.json')
+    expect(Bun.spawnSync(['mkfifo', fifo]).exitCode).toBe(0)
+
+    const { code, stdout } = await run('check.ts', fifo)
+
+    expect(code).toBe(1)
+    expect(stdout).toContain(
+      `${fifo}: error: cannot read the file: it is a FIFO, not a regular file`,
+    )
+  })
+
+  test('symlink to /dev/null is rejected', () => {
+    const link = join(freshDir(), 'krakend.json')
+    symlinkSync('/dev/null', link)
+
+    expect(problemsOf(link).map((problem) => problem.message)).toEqual([
+      'cannot read the file: it is a character device, not a regular file',
+    ])
+  })
+
+  test('symlink to /dev/zero is rejected', () => {
+    const link = join(freshDir(), 'krakend.json')
+    symlinkSync('/dev/zero', link)
+
+    expect(problemsOf(link).map((problem) => problem.message)).toEqual([
+      'cannot read the file: it is a character device, not a regular file',
+    ])
+  })
+
+  test('directory is rejected', () => {
+    const dir = freshDir()
+
+    expect(problemsOf(dir).map((problem) => problem.message)).toEqual([
+      'cannot read the file: it is a directory, not a regular file',
+    ])
+  })
+
+  test('file above 16 MiB is rejected', () => {
+    const file = join(freshDir(), 'krakend.json')
+    writeFileSync(file, ' '.repeat(16 * 1024 * 1024 + 1))
+
+    expect(problemsOf(file).map((problem) => problem.message)).toEqual([
+      'cannot read the file: it is 16777217 bytes, above the limit of 16777216 bytes (16 MiB)',
+    ])
+  })
+
+  test('symlink to a regular file loads', () => {
+    const target = writeConfig({ version: 3, endpoints: [] })
+    const link = join(freshDir(), 'krakend.json')
+    symlinkSync(target, link)
+
+    expect(loadConfigFile(link).config.version).toBe(3)
+  })
+
+  // Files in /proc report a size of 0 but have content, so the read must not trust the size.
+  test.skipIf(!existsSync('/proc/self/status'))('file larger than its stat size is read', () => {
+    const [problem] = problemsOf('/proc/self/status')
+
+    expect(problem!.message).toStartWith('invalid JSON: ')
   })
 })

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import {
   findNodeAtLocation,
@@ -13,6 +12,7 @@ import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import { Service, type ServiceConfig } from './schema.ts'
 import { checkService, type Finding } from './rules.ts'
 import { findExcessNesting, MAX_NESTING_DEPTH } from './json-checks.ts'
+import { FileRejectedError, MAX_CONFIG_BYTES, readRegularFile } from './read-file.ts'
 import { NAMESPACE_ALIASES, UNSUPPORTED_KEYS } from './krakend-names.ts'
 import {
   formatPath,
@@ -52,16 +52,23 @@ export class ConfigError extends TailgateError {
 
 /** Reads and validates a config file; throws ConfigError listing every problem found. */
 export function loadConfigFile(file: string): LoadedConfig {
-  let text: string
+  return parseConfigText(readConfigFile(file), file)
+}
+
+/**
+ * Reads the text of a config file, which must be a regular file (symlinks followed) of at most
+ * 16 MiB; throws ConfigError otherwise or when it cannot be read.
+ */
+export function readConfigFile(file: string): string {
   try {
-    text = readFileSync(file, 'utf8')
+    return readRegularFile(file, MAX_CONFIG_BYTES)
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error)
-    throw new ConfigError(file, [
-      { severity: 'error', file, path: '', message: `cannot read the file (${reason})` },
-    ])
+    const message =
+      error instanceof FileRejectedError
+        ? `cannot read the file: ${error.message}`
+        : `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`
+    throw new ConfigError(file, [{ severity: 'error', file, path: '', message }])
   }
-  return parseConfigText(text, file)
 }
 
 /** Parses and validates config text; `file` names it in messages. */
