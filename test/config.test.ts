@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { ConfigError, loadConfigFile, parseConfigText } from '../src/config/load.ts'
-import { writeConfig } from './helpers/gateway.ts'
+import { serviceConfig, startTestGateway, writeConfig } from './helpers/gateway.ts'
+import { startScriptedBackend } from './helpers/scripted-backend.ts'
 
 const HOST = ['http://127.0.0.1:9']
 
@@ -218,6 +219,71 @@ describe('config errors', () => {
     expect(() => loadConfigFile('/nonexistent/krakend.json')).toThrow(
       'cannot read the file (ENOENT)',
     )
+  })
+})
+
+describe('endpoint path rules', () => {
+  const cases: [string, string][] = [
+    [
+      '/a?x=1',
+      "endpoint path /a?x=1 contains '?': a query string is never part of the path a request is matched on; list the query parameters to forward in input_query_strings",
+    ],
+    ['/f#x', "endpoint path /f#x contains '#': a fragment is never sent to the server"],
+    [
+      '/e/:id',
+      "endpoint path /e/:id contains ':': the router would read it as a parameter; write a parameter as a whole segment such as {id}",
+    ],
+    [
+      '/d/*',
+      "endpoint path /d/* contains '*': the router would read it as a wildcard that matches any depth; Tailgate has no wildcard routes",
+    ],
+  ]
+
+  for (const [path, message] of cases) {
+    test(`rejects ${path}`, () => {
+      const errors = errorsOf({ version: 3, endpoints: [endpoint({ endpoint: path })] })
+
+      expect(errors.map((error) => error.path)).toEqual(['endpoints[0].endpoint'])
+      expect(errors[0]!.message).toBe(message)
+    })
+  }
+
+  test('trailing slash makes a duplicate', () => {
+    const errors = errorsOf({
+      version: 3,
+      endpoints: [endpoint({ endpoint: '/g/' }), endpoint({ endpoint: '/g' })],
+    })
+
+    expect(errors.map((error) => error.path)).toEqual(['endpoints[1]'])
+    expect(errors[0]!.message).toBe(
+      'duplicate endpoint GET /g; GET /g/ at endpoints[0] matches the same requests, because the router ignores a trailing slash',
+    )
+  })
+
+  test('trailing slash on another method is valid', () => {
+    const errors = errorsOf({
+      version: 3,
+      endpoints: [endpoint({ endpoint: '/g/' }), endpoint({ endpoint: '/g', method: 'POST' })],
+    })
+
+    expect(errors).toEqual([])
+  })
+
+  test('endpoint with a trailing slash serves both forms', async () => {
+    const backend = startScriptedBackend(() => ({ body: { ok: true } }))
+    const gateway = await startTestGateway(
+      serviceConfig([{ endpoint: '/g/', backend: [{ host: [backend.url], url_pattern: '/x' }] }]),
+    )
+    try {
+      const withSlash = await fetch(`${gateway.url}/g/`)
+      const withoutSlash = await fetch(`${gateway.url}/g`)
+
+      expect(withSlash.status).toBe(200)
+      expect(withoutSlash.status).toBe(200)
+    } finally {
+      await gateway.stop()
+      await backend.stop()
+    }
   })
 })
 

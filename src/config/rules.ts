@@ -14,6 +14,22 @@ import {
 
 export const RESERVED_PATH_PREFIXES = ['/__stats', '/__health', '/__metrics', '/__debug', '/__echo']
 const PLACEHOLDER = /\{([^{}]+)\}/g
+/** Characters that a URL or the router (Elysia's memoirist) reads specially in a path. */
+const RESERVED_PATH_CHARACTERS: [string, string][] = [
+  [
+    '?',
+    'a query string is never part of the path a request is matched on; list the query parameters to forward in input_query_strings',
+  ],
+  ['#', 'a fragment is never sent to the server'],
+  [
+    ':',
+    'the router would read it as a parameter; write a parameter as a whole segment such as {id}',
+  ],
+  [
+    '*',
+    'the router would read it as a wildcard that matches any depth; Tailgate has no wildcard routes',
+  ],
+]
 const HOST = /^(https?:\/\/)?([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/?$/
 const NON_IDEMPOTENT = new Set(['POST', 'PATCH'])
 
@@ -141,6 +157,15 @@ function checkEndpointPath(path: string, at: PathSegment[], findings: Finding[])
       message: `endpoint path ${path} is reserved by the gateway (${RESERVED_PATH_PREFIXES.join(', ')})`,
     })
   }
+  for (const [character, reason] of RESERVED_PATH_CHARACTERS) {
+    if (path.includes(character)) {
+      findings.push({
+        severity: 'error',
+        path: at,
+        message: `endpoint path ${path} contains '${character}': ${reason}`,
+      })
+    }
+  }
   for (const segment of path.split('/')) {
     if (segment.includes('{') && !/^\{[\w-]+\}$/.test(segment)) {
       findings.push({
@@ -254,16 +279,18 @@ function checkRouteConflicts(config: ServiceConfig, findings: Finding[]): void {
   endpoints.forEach((endpoint, index) => {
     const method = (endpoint.method ?? 'GET').toUpperCase()
     const key = `${method} ${endpoint.endpoint}`
-    const first = seen.get(key)
+    // The router serves `/users/` and `/users` as one route.
+    const route = `${method} ${withoutTrailingSlash(endpoint.endpoint)}`
+    const first = seen.get(route)
     if (first !== undefined) {
       findings.push({
         severity: 'error',
         path: ['endpoints', index],
-        message: `duplicate endpoint ${key}; it is already defined at endpoints[${first}]`,
+        message: describeDuplicate(key, endpoints[first]!, first),
       })
       return
     }
-    seen.set(key, index)
+    seen.set(route, index)
     const segments = endpoint.endpoint.split('/')
     segments.forEach((segment, position) => {
       const param = /^\{([\w-]+)\}$/.exec(segment)?.[1]
@@ -283,4 +310,16 @@ function checkRouteConflicts(config: ServiceConfig, findings: Finding[]): void {
       }
     })
   })
+}
+
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
+}
+
+function describeDuplicate(key: string, first: EndpointConfig, firstIndex: number): string {
+  const firstKey = `${(first.method ?? 'GET').toUpperCase()} ${first.endpoint}`
+  if (firstKey === key) {
+    return `duplicate endpoint ${key}; it is already defined at endpoints[${firstIndex}]`
+  }
+  return `duplicate endpoint ${key}; ${firstKey} at endpoints[${firstIndex}] matches the same requests, because the router ignores a trailing slash`
 }
