@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, loadConfigFile } from '../src/config/load.ts'
 import type { ConfigProblem } from '../src/config/problems.ts'
+import { startGateway } from '../src/gateway.ts'
 import { writeConfig } from './helpers/gateway.ts'
 
 const ROOT = join(import.meta.dir, '..')
@@ -178,5 +179,65 @@ describe('config file kinds', () => {
     const [problem] = problemsOf('/proc/self/status')
 
     expect(problem!.message).toStartWith('invalid JSON: ')
+  })
+})
+
+describe('duplicate keys', () => {
+  const ENDPOINT =
+    '{"endpoint": "/a", "backend": [{"host": ["http://127.0.0.1:9"], "url_pattern": "/a"}]}'
+
+  test('repeated endpoints list is an error', () => {
+    const file = writeConfig(
+      `{\n  "version": 3,\n  "endpoints": [${ENDPOINT}],\n  "endpoints": []\n}`,
+    )
+
+    expect(problemsOf(file)).toEqual([
+      {
+        severity: 'error',
+        file,
+        path: 'endpoints',
+        line: 4,
+        column: 3,
+        message:
+          'duplicate key "endpoints"; it is first set at line 3, column 3, and a JSON parser keeps only the last value, so remove one of the two',
+      },
+    ])
+  })
+
+  test('repeated key inside an endpoint is an error', () => {
+    const endpoint = ENDPOINT.replace('"/a",', '"/a", "method": "GET", "method": "POST",')
+    const file = writeConfig(`{"version": 3, "endpoints": [${endpoint}]}`)
+
+    expect(problemsOf(file).map((problem) => [problem.path, problem.column])).toEqual([
+      ['endpoints[0].method', 66],
+    ])
+  })
+
+  test('same key in two objects is valid', () => {
+    const file = writeConfig(
+      `{"version": 3, "endpoints": [${ENDPOINT}, ${ENDPOINT.replace('"/a"', '"/b"')}]}`,
+    )
+
+    expect(loadConfigFile(file).config.endpoints!.map((endpoint) => endpoint.endpoint)).toEqual([
+      '/a',
+      '/b',
+    ])
+  })
+
+  test('check exits 1 on a duplicate key', async () => {
+    const file = writeConfig(`{"version": 3, "endpoints": [${ENDPOINT}], "endpoints": []}`)
+
+    const { code, stdout } = await run('check.ts', file)
+
+    expect(code).toBe(1)
+    expect(stdout).toContain(`${file}:1:${33 + ENDPOINT.length}: error: endpoints: duplicate key`)
+  })
+
+  test('gateway does not start on a duplicate key', async () => {
+    const file = writeConfig(`{"version": 3, "endpoints": [${ENDPOINT}], "endpoints": []}`)
+
+    const started = startGateway({ configFile: file, port: 0, hostname: '127.0.0.1', workers: 0 })
+
+    await expect(started).rejects.toThrow('endpoints: duplicate key "endpoints"')
   })
 })

@@ -1,3 +1,5 @@
+import type { Node } from 'jsonc-parser'
+
 // Checks of a config's JSON text that the parser does not make.
 
 /**
@@ -44,4 +46,43 @@ function skipString(text: string, start: number): number {
     else if (code === QUOTE) return i
   }
   return text.length - 1
+}
+
+/** A key that appears twice in one object: JSON parsers keep only the last value. */
+export interface DuplicateKey {
+  /** Path of the key, as segments from the root. */
+  path: (string | number)[]
+  /** Offset of the later occurrence, which replaces the earlier value. */
+  offset: number
+  firstOffset: number
+}
+
+/** Lists every key that appears more than once in the same object of a parsed tree. */
+export function findDuplicateKeys(tree: Node): DuplicateKey[] {
+  const duplicates: DuplicateKey[] = []
+  visit(tree, [], duplicates)
+  return duplicates
+}
+
+// Recursion is safe here: findExcessNesting has bounded the depth before the parse.
+function visit(node: Node, path: (string | number)[], duplicates: DuplicateKey[]): void {
+  if (node.type === 'array') {
+    node.children?.forEach((child, index) => visit(child, [...path, index], duplicates))
+    return
+  }
+  if (node.type !== 'object') return
+
+  const firstOffsets = new Map<string, number>()
+  for (const property of node.children ?? []) {
+    const [keyNode, value] = property.children ?? []
+    if (!keyNode) continue
+    const key = String(keyNode.value)
+    const firstOffset = firstOffsets.get(key)
+    if (firstOffset === undefined) {
+      firstOffsets.set(key, keyNode.offset)
+    } else {
+      duplicates.push({ path: [...path, key], offset: keyNode.offset, firstOffset })
+    }
+    if (value) visit(value, [...path, key], duplicates)
+  }
 }

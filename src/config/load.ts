@@ -11,7 +11,7 @@ import { Value } from '@sinclair/typebox/value'
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import { Service, type ServiceConfig } from './schema.ts'
 import { checkService, type Finding } from './rules.ts'
-import { findExcessNesting, MAX_NESTING_DEPTH } from './json-checks.ts'
+import { findDuplicateKeys, findExcessNesting, MAX_NESTING_DEPTH } from './json-checks.ts'
 import { FileRejectedError, MAX_CONFIG_BYTES, readRegularFile } from './read-file.ts'
 import { NAMESPACE_ALIASES, UNSUPPORTED_KEYS } from './krakend-names.ts'
 import {
@@ -121,6 +121,17 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
       message,
     })
 
+  for (const duplicate of findDuplicateKeys(tree)) {
+    const first = offsetToLineColumn(text, duplicate.firstOffset)
+    const key = duplicate.path[duplicate.path.length - 1]
+    problems.push({
+      severity: 'error',
+      file,
+      path: formatPath(duplicate.path),
+      ...offsetToLineColumn(text, duplicate.offset),
+      message: `duplicate key "${key}"; it is first set at line ${first.line}, column ${first.column}, and a JSON parser keeps only the last value, so remove one of the two`,
+    })
+  }
   for (const error of Value.Errors(Service, value)) {
     const segments = pointerToSegments(error.path)
     if (error.type === ValueErrorType.ObjectAdditionalProperties) {
