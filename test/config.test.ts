@@ -306,6 +306,29 @@ describe('config warnings', () => {
     ])
   })
 
+  test('keys named like Object.prototype members', () => {
+    // Written as text: a `__proto__` key in an object literal would set its prototype.
+    const text = `{
+      "version": 3, "constructor": 1, "toString": 2, "hasOwnProperty": 3,
+      "extra_config": {"constructor": {}, "__proto__": {}}, "endpoints": []
+    }`
+    const loaded = parseConfigText(text, 'krakend.json')
+
+    expect(loaded.warnings.map((warning) => [warning.path, warning.message])).toEqual([
+      ['constructor', 'unknown key "constructor" is ignored'],
+      ['toString', 'unknown key "toString" is ignored'],
+      ['hasOwnProperty', 'unknown key "hasOwnProperty" is ignored'],
+      [
+        'extra_config.constructor',
+        'extra_config namespace "constructor" is not supported by Tailgate and is ignored',
+      ],
+      [
+        'extra_config.__proto__',
+        'extra_config namespace "__proto__" is not supported by Tailgate and is ignored',
+      ],
+    ])
+  })
+
   test('idempotent opt-in allows hedged POST', () => {
     const loaded = parseConfigText(
       JSON.stringify({

@@ -167,14 +167,20 @@ function byPosition(a: ConfigProblem, b: ConfigProblem): number {
 function describeUnknownKey(segments: (string | number)[]): string {
   const key = String(segments[segments.length - 1])
   if (segments[segments.length - 2] === 'extra_config') {
-    const alias = NAMESPACE_ALIASES[key]
+    const alias = ownValue(NAMESPACE_ALIASES, key)
     const name = alias ? `"${key}" (${alias})` : `"${key}"`
     return `extra_config namespace ${name} is not supported by Tailgate and is ignored`
   }
-  const reason = UNSUPPORTED_KEYS[key]
+  const reason = ownValue(UNSUPPORTED_KEYS, key)
   return reason
     ? `KrakenD setting "${key}" is not supported by Tailgate and is ignored: ${reason}`
     : `unknown key "${key}" is ignored`
+}
+
+// A config key can be any string, such as "constructor", which a plain lookup would find on
+// Object.prototype.
+function ownValue(table: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined
 }
 
 // The semantic rules also run on a config that failed the schema, so that one pass reports every
