@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util'
-import { readFileSync } from 'node:fs'
 import { parseTree } from 'jsonc-parser'
-import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.ts'
+import { ConfigError, parseConfigText, readConfigFile, type LoadedConfig } from './config/load.ts'
 import { formatPath, formatProblem, locate, type ConfigProblem } from './config/problems.ts'
 import { DEFAULT_MIN_TIMEOUT_MS, lintService } from './config/lint.ts'
 import { parseDuration } from './config/duration.ts'
@@ -41,24 +40,25 @@ export interface CheckReport {
 
 /** Loads a config and, with `lint`, adds the lint warnings. A bad config gives `valid: false`. */
 export function checkConfig(options: CheckOptions): CheckReport {
+  let text: string
   let loaded: LoadedConfig
   try {
-    loaded = loadConfigFile(options.file)
+    text = readConfigFile(options.file)
+    loaded = parseConfigText(text, options.file)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     return { valid: false, problems: error.problems, endpoints: 0, lintSkipped: options.lint }
   }
   const problems = [...loaded.warnings]
   if (options.lint) {
-    problems.push(...lintProblems(loaded, options.minTimeoutMs))
+    problems.push(...lintProblems(text, loaded, options.minTimeoutMs))
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0))
   }
   return { valid: true, problems, endpoints: loaded.config.endpoints?.length ?? 0 }
 }
 
-// Lint findings carry path segments; the file is parsed once more to give them line and column.
-function lintProblems(loaded: LoadedConfig, minTimeoutMs?: number): ConfigProblem[] {
-  const text = readFileSync(loaded.file, 'utf8')
+// Lint findings carry path segments; the text is parsed once more to give them line and column.
+function lintProblems(text: string, loaded: LoadedConfig, minTimeoutMs?: number): ConfigProblem[] {
   const tree = parseTree(text)
   return lintService(loaded.config, { minTimeoutMs }).map((finding) => ({
     severity: finding.severity,

@@ -5,7 +5,7 @@ import {
   type Encoding,
   type OutputEncoding,
 } from './config/encodings.ts'
-import { durationToMs } from './config/duration.ts'
+import { cacheTtlToSeconds, durationToMs } from './config/duration.ts'
 import { endpointParams, normaliseHost } from './config/rules.ts'
 import {
   compileFlatmap,
@@ -99,18 +99,41 @@ export interface EndpointPlan {
   backends: BackendPlan[]
 }
 
-/** Compiles a validated config into plans, assigning stats slots through the registry. */
-export function compilePlans(config: ServiceConfig, stats: StatsRegistry): EndpointPlan[] {
-  return (config.endpoints ?? []).map((endpoint) => compileEndpoint(config, endpoint, stats))
+/**
+ * Compiles a validated config into plans, assigning stats slots through the registry. `inUse`
+ * lists the slots of plans still loaded, which must not be reused. Throws RangeError, with no
+ * slot assigned, when the stats buffer has no room for the new keys.
+ */
+export function compilePlans(
+  config: ServiceConfig,
+  stats: StatsRegistry,
+  inUse?: ReadonlySet<number>,
+): EndpointPlan[] {
+  const endpoints = config.endpoints ?? []
+  const keys = endpoints.flatMap((endpoint) => {
+    const key = endpointKey(endpoint)
+    return [key, ...endpoint.backend.map((_, index) => backendKey(key, index))]
+  })
+  const slots = stats.assign(keys, inUse)
+  return endpoints.map((endpoint) => compileEndpoint(config, endpoint, slots))
+}
+
+/** `METHOD /path`: the name of an endpoint in stats, logs and errors. */
+function endpointKey(endpoint: EndpointConfig): string {
+  return `${(endpoint.method ?? 'GET').toUpperCase()} ${endpoint.endpoint}`
+}
+
+function backendKey(endpointKey: string, index: number): string {
+  return `${endpointKey} backend ${index}`
 }
 
 function compileEndpoint(
   config: ServiceConfig,
   endpoint: EndpointConfig,
-  stats: StatsRegistry,
+  slots: ReadonlyMap<string, number>,
 ): EndpointPlan {
   const method = (endpoint.method ?? 'GET').toUpperCase()
-  const key = `${method} ${endpoint.endpoint}`
+  const key = endpointKey(endpoint)
   const params = endpointParams(endpoint.endpoint)
   const hedging = {
     ...config.extra_config?.['tailgate/hedging'],
@@ -141,8 +164,8 @@ function compileEndpoint(
     inputHeaders: headerList(endpoint.input_headers) ?? DEFAULT_INPUT_HEADERS,
     inputQuery: queryList(endpoint.input_query_strings) ?? [],
     outputEncoding,
-    cacheTtlSeconds: cacheTtl === undefined ? 0 : Math.floor(durationToMs(cacheTtl) / 1000),
-    statsSlot: stats.slotFor(key),
+    cacheTtlSeconds: cacheTtl === undefined ? 0 : cacheTtlToSeconds(cacheTtl),
+    statsSlot: slots.get(key)!,
     sequential,
     flatmap: endpoint.backend.length > 1 ? compileFlatmap(proxy?.flatmap_filter) : null,
     static: compileStatic(proxy),
@@ -153,7 +176,7 @@ function compileEndpoint(
         backend,
         { index, params, sequential },
         outputEncoding,
-        stats.slotFor(`${key} backend ${index}`),
+        slots.get(backendKey(key, index))!,
         method,
       ),
     ),

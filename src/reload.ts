@@ -66,8 +66,8 @@ export class ConfigReloader {
   private loaded: LoadedConfig
   private planSet: PlanSet
   private readonly state: ConfigStatus
-  /** Generations replaced by a reload whose requests have not all finished yet. */
-  private readonly draining = new Set<number>()
+  /** Plan sets replaced by a reload whose requests have not all finished yet, by generation. */
+  private readonly draining = new Map<number, PlanSet>()
   /**
    * Highest generation number handed out. A reload that fails after loading its plan set into
    * the workers leaves that generation there, so a number is never used twice.
@@ -168,9 +168,10 @@ export class ConfigReloader {
 
   private async swap(trigger: string, next: LoadedConfig): Promise<ReloadOutcome> {
     const generation = ++this.lastGeneration
+    const inUse = statsSlotsOf([this.planSet, ...this.draining.values()])
     const planSet: PlanSet = {
       generation,
-      endpoints: compilePlans(next.config, this.options.stats),
+      endpoints: compilePlans(next.config, this.options.stats, inUse),
     }
     const app = this.buildApp(planSet)
     await this.options.dispatcher.load(planSet)
@@ -179,7 +180,7 @@ export class ConfigReloader {
     const drained = this.front.swap(app, generation)
     this.loaded = next
     this.planSet = planSet
-    this.draining.add(previous.generation)
+    this.draining.set(previous.generation, previous)
     void drained.then(() => this.retire(previous.generation))
 
     const restartRequired = this.restartNeeds(next)
@@ -229,7 +230,7 @@ export class ConfigReloader {
   // Retires every generation older than the oldest one that still has requests in the front.
   private retire(generation: number): void {
     this.draining.delete(generation)
-    const oldest = Math.min(this.planSet.generation, ...this.draining)
+    const oldest = Math.min(this.planSet.generation, ...this.draining.keys())
     this.options.dispatcher.retire(oldest)
   }
 
@@ -281,6 +282,18 @@ export function diffEndpoints(before: EndpointPlan[], after: EndpointPlan[]) {
     old.delete(plan.key)
   }
   return { added, removed: [...old.keys()], changed }
+}
+
+/** Lists the stats slots that the endpoints and backends of plan sets write to. */
+function statsSlotsOf(planSets: PlanSet[]): Set<number> {
+  const slots = new Set<number>()
+  for (const planSet of planSets) {
+    for (const endpoint of planSet.endpoints) {
+      slots.add(endpoint.statsSlot)
+      for (const backend of endpoint.backends) slots.add(backend.statsSlot)
+    }
+  }
+  return slots
 }
 
 function countErrors(problems: ConfigProblem[]): number {

@@ -36,7 +36,13 @@ export const Field = {
 } as const
 
 export const SLOT_SIZE = Field.histogram + HISTOGRAM_BUCKETS
-export const DEFAULT_SLOT_CAPACITY = 2048
+/** Stats slots one config may use: one per endpoint plus one per backend. The loader checks it. */
+export const MAX_CONFIG_STATS_SLOTS = 2048
+/**
+ * Slots in the buffer: room for a config at the limit plus a reload that renames every endpoint,
+ * because the slots of the old plans stay in use until their last request has finished.
+ */
+export const DEFAULT_SLOT_CAPACITY = 2 * MAX_CONFIG_STATS_SLOTS
 
 export function createStatsBuffer(slots = DEFAULT_SLOT_CAPACITY): SharedArrayBuffer {
   return new SharedArrayBuffer(slots * SLOT_SIZE * BigInt64Array.BYTES_PER_ELEMENT)

@@ -12,12 +12,18 @@ import type { EndpointPlan } from './plan.ts'
 /**
  * Owns the shared stats buffer on the main thread: assigns slots to endpoint and backend keys,
  * keeps them across reloads, and reads the counters that workers write.
+ *
+ * A key keeps its slot, and so its counters, for as long as the gateway runs, unless the slot is
+ * reused: when no never-used slot is left, a new key takes the slot of a key that no loaded plan
+ * uses any more, and that slot's counters start again at zero.
  */
 export class StatsRegistry {
   readonly buffer: SharedArrayBuffer
   private readonly view: BigInt64Array
   private readonly slots = new Map<string, number>()
   private readonly capacity: number
+  /** Slots below this index have been assigned at least once. */
+  private assigned = 0
 
   constructor(capacity = DEFAULT_SLOT_CAPACITY) {
     this.capacity = capacity
@@ -25,19 +31,44 @@ export class StatsRegistry {
     this.view = new BigInt64Array(this.buffer)
   }
 
-  /** Returns the slot of a key, assigning the next free one the first time the key is seen. */
-  slotFor(key: string): number {
-    let slot = this.slots.get(key)
-    if (slot === undefined) {
-      slot = this.slots.size
-      if (slot >= this.capacity) {
-        throw new RangeError(
-          `stats capacity of ${this.capacity} endpoints and backends is exhausted at ${key}`,
-        )
+  /**
+   * Assigns a slot to each key and returns the slots by key. `inUse` lists the slots of plans
+   * still loaded, which are never reused. Throws RangeError, with nothing assigned, when the new
+   * keys do not fit.
+   */
+  assign(keys: readonly string[], inUse: ReadonlySet<number> = new Set()): Map<string, number> {
+    const requested = new Set(keys)
+    const added = [...requested].filter((key) => !this.slots.has(key))
+    const neverUsed = this.capacity - this.assigned
+    const reusable =
+      added.length <= neverUsed
+        ? []
+        : [...this.slots].filter(([key, slot]) => !requested.has(key) && !inUse.has(slot))
+    if (added.length > neverUsed + reusable.length) {
+      throw new RangeError(
+        `stats capacity of ${this.capacity} slots is exhausted: ${added.length} new endpoints and backends need a slot, but only ${neverUsed + reusable.length} are free while the plans in use hold ${inUse.size}; reload again once the requests of earlier config versions have finished, or restart the gateway`,
+      )
+    }
+
+    for (const key of added) {
+      if (this.assigned < this.capacity) {
+        this.slots.set(key, this.assigned++)
+        continue
       }
+      const [oldKey, slot] = reusable.pop()!
+      this.slots.delete(oldKey)
+      this.clear(slot)
       this.slots.set(key, slot)
     }
-    return slot
+    return new Map(keys.map((key) => [key, this.slots.get(key)!]))
+  }
+
+  // NOTE: a losing attempt of a retired plan generation can still finish after its slot was
+  // reused, so the new key may start with that one count.
+  private clear(slot: number): void {
+    for (let field = 0; field < SLOT_SIZE; field++) {
+      Atomics.store(this.view, slot * SLOT_SIZE + field, 0n)
+    }
   }
 
   read(slot: number, field: number): number {

@@ -77,6 +77,32 @@ describe('check exit codes and messages', () => {
     )
   })
 
+  test('stats slots above the limit exit 1', async () => {
+    const endpoints = Array.from({ length: 1100 }, (_, i) => ({
+      endpoint: `/e${i}`,
+      backend: [BACKEND],
+    }))
+    const file = writeConfig(serviceConfig(endpoints))
+
+    const { code, stdout } = await runCheck(file)
+
+    expect(code).toBe(1)
+    expect(stdout).toContain(
+      'error: endpoints: the config needs 2200 stats slots (1100 endpoints plus 1100 backends), above the limit of 2048; split the endpoints over several gateways',
+    )
+  })
+
+  test('stats slots at the limit are valid', () => {
+    const endpoints = Array.from({ length: 1024 }, (_, i) => ({
+      endpoint: `/e${i}`,
+      backend: [BACKEND],
+    }))
+    const report = checkConfig({ file: writeConfig(serviceConfig(endpoints)), lint: false })
+
+    expect(report.valid).toBe(true)
+    expect(report.endpoints).toBe(1024)
+  })
+
   test('every error of a file is listed', () => {
     const file = writeConfig({
       version: 2,

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { ConfigError, loadConfigFile, parseConfigText } from '../src/config/load.ts'
-import { writeConfig } from './helpers/gateway.ts'
+import { serviceConfig, startTestGateway, writeConfig } from './helpers/gateway.ts'
+import { startScriptedBackend } from './helpers/scripted-backend.ts'
 
 const HOST = ['http://127.0.0.1:9']
 
@@ -138,7 +139,7 @@ describe('config errors', () => {
         endpoints: [endpoint({ endpoint: '/u/{id}' }), endpoint({ endpoint: '/u/{uid}/posts' })],
       },
       'endpoints[1].endpoint',
-      'parameter {uid} conflicts with {id}',
+      'parameter {uid} of GET /u/{uid}/posts conflicts with {id} of GET /u/{id}',
     ],
   ]
 
@@ -150,6 +151,33 @@ describe('config errors', () => {
       expect(match?.message).toContain(message)
     })
   }
+
+  test('parameter names conflict across methods', () => {
+    const errors = errorsOf({
+      version: 3,
+      endpoints: [
+        endpoint({ endpoint: '/m/{x}' }),
+        endpoint({ endpoint: '/m/{y}', method: 'POST' }),
+      ],
+    })
+
+    expect(errors.map((error) => error.path)).toEqual(['endpoints[1].endpoint'])
+    expect(errors[0]!.message).toBe(
+      'parameter {y} of POST /m/{y} conflicts with {x} of GET /m/{x} at endpoints[0].endpoint; the router shares parameter names across methods, so use the same name at the same place',
+    )
+  })
+
+  test('same parameter name on two methods is valid', () => {
+    const errors = errorsOf({
+      version: 3,
+      endpoints: [
+        endpoint({ endpoint: '/m/{x}' }),
+        endpoint({ endpoint: '/m/{x}/sub', method: 'POST' }),
+      ],
+    })
+
+    expect(errors).toEqual([])
+  })
 
   test('every error is reported in one pass', () => {
     const errors = errorsOf({
@@ -194,6 +222,71 @@ describe('config errors', () => {
   })
 })
 
+describe('endpoint path rules', () => {
+  const cases: [string, string][] = [
+    [
+      '/a?x=1',
+      "endpoint path /a?x=1 contains '?': a query string is never part of the path a request is matched on; list the query parameters to forward in input_query_strings",
+    ],
+    ['/f#x', "endpoint path /f#x contains '#': a fragment is never sent to the server"],
+    [
+      '/e/:id',
+      "endpoint path /e/:id contains ':': the router would read it as a parameter; write a parameter as a whole segment such as {id}",
+    ],
+    [
+      '/d/*',
+      "endpoint path /d/* contains '*': the router would read it as a wildcard that matches any depth; Tailgate has no wildcard routes",
+    ],
+  ]
+
+  for (const [path, message] of cases) {
+    test(`rejects ${path}`, () => {
+      const errors = errorsOf({ version: 3, endpoints: [endpoint({ endpoint: path })] })
+
+      expect(errors.map((error) => error.path)).toEqual(['endpoints[0].endpoint'])
+      expect(errors[0]!.message).toBe(message)
+    })
+  }
+
+  test('trailing slash makes a duplicate', () => {
+    const errors = errorsOf({
+      version: 3,
+      endpoints: [endpoint({ endpoint: '/g/' }), endpoint({ endpoint: '/g' })],
+    })
+
+    expect(errors.map((error) => error.path)).toEqual(['endpoints[1]'])
+    expect(errors[0]!.message).toBe(
+      'duplicate endpoint GET /g; GET /g/ at endpoints[0] matches the same requests, because the router ignores a trailing slash',
+    )
+  })
+
+  test('trailing slash on another method is valid', () => {
+    const errors = errorsOf({
+      version: 3,
+      endpoints: [endpoint({ endpoint: '/g/' }), endpoint({ endpoint: '/g', method: 'POST' })],
+    })
+
+    expect(errors).toEqual([])
+  })
+
+  test('endpoint with a trailing slash serves both forms', async () => {
+    const backend = startScriptedBackend(() => ({ body: { ok: true } }))
+    const gateway = await startTestGateway(
+      serviceConfig([{ endpoint: '/g/', backend: [{ host: [backend.url], url_pattern: '/x' }] }]),
+    )
+    try {
+      const withSlash = await fetch(`${gateway.url}/g/`)
+      const withoutSlash = await fetch(`${gateway.url}/g`)
+
+      expect(withSlash.status).toBe(200)
+      expect(withoutSlash.status).toBe(200)
+    } finally {
+      await gateway.stop()
+      await backend.stop()
+    }
+  })
+})
+
 describe('config warnings', () => {
   test('unknown keys and namespaces are warnings', () => {
     const loaded = parseConfigText(
@@ -210,6 +303,29 @@ describe('config warnings', () => {
         'extra_config namespace "security/cors" is not supported by Tailgate and is ignored',
       ],
       ['endpoints[0].headers_to_pass', 'unknown key "headers_to_pass" is ignored'],
+    ])
+  })
+
+  test('keys named like Object.prototype members', () => {
+    // Written as text: a `__proto__` key in an object literal would set its prototype.
+    const text = `{
+      "version": 3, "constructor": 1, "toString": 2, "hasOwnProperty": 3,
+      "extra_config": {"constructor": {}, "__proto__": {}}, "endpoints": []
+    }`
+    const loaded = parseConfigText(text, 'krakend.json')
+
+    expect(loaded.warnings.map((warning) => [warning.path, warning.message])).toEqual([
+      ['constructor', 'unknown key "constructor" is ignored'],
+      ['toString', 'unknown key "toString" is ignored'],
+      ['hasOwnProperty', 'unknown key "hasOwnProperty" is ignored'],
+      [
+        'extra_config.constructor',
+        'extra_config namespace "constructor" is not supported by Tailgate and is ignored',
+      ],
+      [
+        'extra_config.__proto__',
+        'extra_config namespace "__proto__" is not supported by Tailgate and is ignored',
+      ],
     ])
   })
 
@@ -255,6 +371,43 @@ describe('gateway CLI with a bad config', () => {
     expect(code).toBe(1)
     expect(stderr).toContain(`${file}:`)
     expect(stderr).toContain('error: endpoints[0].backend: endpoint GET /a has no backends')
+    expect(stderr).toContain('1 error(s); the gateway did not start')
+    expect(stderr).not.toContain('    at ')
+  })
+
+  test('parameter conflict across methods exits 1', async () => {
+    const file = writeConfig({
+      version: 3,
+      endpoints: [
+        endpoint({ endpoint: '/m/{x}' }),
+        endpoint({ endpoint: '/m/{y}', method: 'POST' }),
+      ],
+    })
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, '../src/cli.ts'), '--config', file, '--port', '0'],
+      { stdout: 'pipe', stderr: 'pipe' },
+    )
+    const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
+
+    expect(code).toBe(1)
+    expect(stderr).toContain('error: endpoints[1].endpoint: parameter {y} of POST /m/{y}')
+    expect(stderr).toContain('1 error(s); the gateway did not start')
+    expect(stderr).not.toContain('    at ')
+  })
+
+  test('too many stats slots exits 1', async () => {
+    const endpoints = Array.from({ length: 1100 }, (_, i) => endpoint({ endpoint: `/e${i}` }))
+    const file = writeConfig({ version: 3, endpoints })
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, '../src/cli.ts'), '--config', file, '--port', '0'],
+      { stdout: 'pipe', stderr: 'pipe' },
+    )
+    const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
+
+    expect(code).toBe(1)
+    expect(stderr).toContain(
+      'error: endpoints: the config needs 2200 stats slots (1100 endpoints plus 1100 backends), above the limit of 2048',
+    )
     expect(stderr).toContain('1 error(s); the gateway did not start')
     expect(stderr).not.toContain('    at ')
   })

@@ -1,4 +1,5 @@
 import { afterEach, expect, test } from 'bun:test'
+import { unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { startScriptedBackend, waitFor, type ScriptedBackend } from './helpers/scripted-backend.ts'
@@ -102,5 +103,26 @@ test('invalid save is logged once and the gateway keeps serving', async () => {
   )
   expect(errors[1]!.msg).toContain('config not reloaded (invalid config: 1 error(s))')
   expect(health.last_reload_error?.hash).toBe(badHash)
+  expect((await fetch(`${gateway.url}/a`)).status).toBe(200)
+})
+
+test('FIFO config is rejected on SIGHUP', async () => {
+  backend = startScriptedBackend(() => ({ body: { ok: true } }))
+  const file = writeConfig(config('/a'))
+  const gateway = await startCli(file, ['--no-watch', '--workers', '0'])
+  unlinkSync(file)
+  expect(Bun.spawnSync(['mkfifo', file]).exitCode).toBe(0)
+
+  process.kill(gateway.pid, 'SIGHUP')
+  const logged = await waitFor(
+    () => gateway.lines.some((line) => line.msg.startsWith('config not reloaded')),
+    3000,
+  )
+  const health = await readHealth(gateway.url)
+
+  expect(logged).toBe(true)
+  expect(health.last_reload_error?.errors.map((error) => error.message)).toEqual([
+    'cannot read the file: it is a FIFO, not a regular file',
+  ])
   expect((await fetch(`${gateway.url}/a`)).status).toBe(200)
 })

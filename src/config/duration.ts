@@ -12,6 +12,19 @@ const UNIT_MS: Record<string, number> = {
 
 const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y
 
+/**
+ * Largest `timeout` and `loser_drain`: 24 h, a round bound below setTimeout's limit. Bun 1.4.5,
+ * like Node, fires a timer at once when its delay is above 2^31 - 1 ms (about 24.8 days).
+ */
+export const MAX_TIMEOUT_MS = 24 * 3_600_000
+export const MAX_TIMEOUT_TEXT = '24h'
+
+/**
+ * Largest `cache_ttl` in seconds: 2^31 - 1 (about 68 years). RFC 9111 section 1.2.2 lets a
+ * cache read any larger max-age as 2^31 seconds, so a larger value adds nothing.
+ */
+export const MAX_CACHE_TTL_SECONDS = 2 ** 31 - 1
+
 export const DURATION_PATTERN = '^([0-9]*\\.?[0-9]+(ns|us|µs|μs|ms|s|m|h))+$|^0$'
 
 /** Parses a Go duration string into milliseconds, or returns undefined when it is invalid. */
@@ -38,4 +51,20 @@ export function durationToMs(value: string | number): number {
   const ms = parseDuration(value)
   if (ms === undefined) throw new TypeError(`invalid duration '${value}'`)
   return ms
+}
+
+/**
+ * Converts a config `cache_ttl` to whole seconds. A bare number is nanoseconds and is truncated,
+ * as KrakenD does; a string is rounded, because the loader accepts only whole seconds there and
+ * the float sum of its parts can miss by a rounding error ("4.35m" gives 260999.99999999997 ms).
+ */
+export function cacheTtlToSeconds(value: string | number): number {
+  if (typeof value === 'number') return Math.floor(value / 1e9)
+  return Math.round(durationToMs(value) / 1000)
+}
+
+/** Tells whether a duration in milliseconds is a whole number of seconds, up to rounding error. */
+export function isWholeSeconds(ms: number): boolean {
+  const seconds = ms / 1000
+  return Math.abs(seconds - Math.round(seconds)) < 1e-6
 }

@@ -1,10 +1,18 @@
-import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { parseTree, getNodeValue, printParseErrorCode, type ParseError } from 'jsonc-parser'
+import {
+  findNodeAtLocation,
+  getNodeValue,
+  parseTree,
+  printParseErrorCode,
+  type Node,
+  type ParseError,
+} from 'jsonc-parser'
 import { Value } from '@sinclair/typebox/value'
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import { Service, type ServiceConfig } from './schema.ts'
 import { checkService, type Finding } from './rules.ts'
+import { findDuplicateKeys, findExcessNesting, MAX_NESTING_DEPTH } from './json-checks.ts'
+import { FileRejectedError, MAX_CONFIG_BYTES, readRegularFile } from './read-file.ts'
 import { NAMESPACE_ALIASES, UNSUPPORTED_KEYS } from './krakend-names.ts'
 import {
   formatPath,
@@ -13,6 +21,7 @@ import {
   offsetToLineColumn,
   pointerToSegments,
   type ConfigProblem,
+  type PathSegment,
 } from './problems.ts'
 import { ErrorCode, TailgateError } from '../errors.ts'
 
@@ -43,21 +52,44 @@ export class ConfigError extends TailgateError {
 
 /** Reads and validates a config file; throws ConfigError listing every problem found. */
 export function loadConfigFile(file: string): LoadedConfig {
-  let text: string
+  return parseConfigText(readConfigFile(file), file)
+}
+
+/**
+ * Reads the text of a config file, which must be a regular file (symlinks followed) of at most
+ * 16 MiB; throws ConfigError otherwise or when it cannot be read.
+ */
+export function readConfigFile(file: string): string {
   try {
-    text = readFileSync(file, 'utf8')
+    return readRegularFile(file, MAX_CONFIG_BYTES)
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error)
-    throw new ConfigError(file, [
-      { severity: 'error', file, path: '', message: `cannot read the file (${reason})` },
-    ])
+    const message =
+      error instanceof FileRejectedError
+        ? `cannot read the file: ${error.message}`
+        : `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`
+    throw new ConfigError(file, [{ severity: 'error', file, path: '', message }])
   }
-  return parseConfigText(text, file)
 }
 
 /** Parses and validates config text; `file` names it in messages. */
 export function parseConfigText(text: string, file: string): LoadedConfig {
   const hash = hashConfigText(text)
+  const tooDeep = findExcessNesting(text)
+  if (tooDeep >= 0) {
+    throw new ConfigError(
+      file,
+      [
+        {
+          severity: 'error',
+          file,
+          path: '',
+          ...offsetToLineColumn(text, tooDeep),
+          message: `nesting too deep: objects and arrays may nest at most ${MAX_NESTING_DEPTH} levels`,
+        },
+      ],
+      hash,
+    )
+  }
   const syntaxErrors: ParseError[] = []
   const tree = parseTree(text, syntaxErrors, { disallowComments: true, allowTrailingComma: false })
   if (syntaxErrors.length > 0 || !tree) {
@@ -89,12 +121,23 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
       message,
     })
 
+  for (const duplicate of findDuplicateKeys(tree)) {
+    const first = offsetToLineColumn(text, duplicate.firstOffset)
+    const key = duplicate.path[duplicate.path.length - 1]
+    problems.push({
+      severity: 'error',
+      file,
+      path: formatPath(duplicate.path),
+      ...offsetToLineColumn(text, duplicate.offset),
+      message: `duplicate key "${key}"; it is first set at line ${first.line}, column ${first.column}, and a JSON parser keeps only the last value, so remove one of the two`,
+    })
+  }
   for (const error of Value.Errors(Service, value)) {
     const segments = pointerToSegments(error.path)
     if (error.type === ValueErrorType.ObjectAdditionalProperties) {
       problem('warning', segments, describeUnknownKey(segments))
     } else {
-      problem('error', segments, describeSchemaError(error))
+      problem('error', segments, describeSchemaError(error, sourceText(text, tree, segments)))
     }
   }
   for (const finding of checkSemantics(value)) {
@@ -124,14 +167,20 @@ function byPosition(a: ConfigProblem, b: ConfigProblem): number {
 function describeUnknownKey(segments: (string | number)[]): string {
   const key = String(segments[segments.length - 1])
   if (segments[segments.length - 2] === 'extra_config') {
-    const alias = NAMESPACE_ALIASES[key]
+    const alias = ownValue(NAMESPACE_ALIASES, key)
     const name = alias ? `"${key}" (${alias})` : `"${key}"`
     return `extra_config namespace ${name} is not supported by Tailgate and is ignored`
   }
-  const reason = UNSUPPORTED_KEYS[key]
+  const reason = ownValue(UNSUPPORTED_KEYS, key)
   return reason
     ? `KrakenD setting "${key}" is not supported by Tailgate and is ignored: ${reason}`
     : `unknown key "${key}" is ignored`
+}
+
+// A config key can be any string, such as "constructor", which a plain lookup would find on
+// Object.prototype.
+function ownValue(table: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined
 }
 
 // The semantic rules also run on a config that failed the schema, so that one pass reports every
@@ -145,8 +194,20 @@ function checkSemantics(value: unknown): Finding[] {
   }
 }
 
-function describeSchemaError(error: ValueError): string {
-  const got = `got ${JSON.stringify(error.value) ?? 'nothing'}`
+// The text of the value at a path as written in the file.
+function sourceText(text: string, tree: Node, segments: PathSegment[]): string | undefined {
+  const node = findNodeAtLocation(tree, segments)
+  return node && text.slice(node.offset, node.offset + node.length)
+}
+
+// `source` is the value as written, which shows a number such as 1e400 that JSON.parse turns
+// into Infinity and JSON.stringify into null.
+function describeSchemaError(error: ValueError, source: string | undefined): string {
+  const value = error.value
+  const got =
+    typeof value === 'number' && !Number.isFinite(value)
+      ? `got ${source ?? value}, which is out of range for a number`
+      : `got ${JSON.stringify(value) ?? 'nothing'}`
   if (error.type === ValueErrorType.Union) {
     const literals = (error.schema.anyOf as { const?: unknown }[])
       .map((branch) => branch.const)
