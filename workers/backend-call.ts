@@ -289,7 +289,7 @@ function transportFailure(error: unknown, signal: AbortSignal, url: string): Fai
   return { kind: 'network', message: `request failed: ${(error as Error).message ?? error}`, host }
 }
 
-// What a loser's attempt returns once its body has been read; the race ignores it.
+// The result of a losing attempt whose body was read after the win; the race ignores it.
 const LOST_RACE: AttemptResult<never> = {
   ok: false,
   failure: { kind: 'aborted', message: 'another attempt won before this body was decoded' },

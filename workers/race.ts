@@ -39,7 +39,7 @@ export interface RaceOptions {
   onAttemptEnd?(index: number, outcome: AttemptOutcome): void
 }
 
-/** How an attempt ended: the winner, a failure before any win, or a loser after the win. */
+/** The end of an attempt: the winner, a failure before any win, or a loser after the win. */
 export type AttemptOutcome = 'won' | 'failed' | 'drained' | 'aborted'
 
 export interface RaceResult<T> {
