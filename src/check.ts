@@ -8,7 +8,7 @@ import { parseDuration } from './config/duration.ts'
 // `bun run check`: validates a config the way the gateway loads it, without starting anything,
 // in the manner of `krakend check`. Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage.
 
-const HELP = `Usage: bun run check [options] [PATH]
+const HELP = `Usage: npm run check -- [options] [PATH]   (or: bun run check [options] [PATH])
 
 Validates a KrakenD-style config (version 3) without starting the gateway. Prints every error
 and warning with its file, line, column and JSON path. Exits with 0 when the config is valid

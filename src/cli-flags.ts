@@ -11,11 +11,13 @@ export function integerFlag(
   name: string,
   value: string | undefined,
   min: number,
+  max = Number.MAX_SAFE_INTEGER,
 ): number | undefined {
   if (value === undefined) return undefined
   const number = Number(value)
-  if (value.trim() === '' || !Number.isInteger(number) || number < min) {
-    fail(`--${name} must be a whole number ≥ ${min}; got '${value}'`)
+  if (value.trim() === '' || !Number.isInteger(number) || number < min || number > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`
+    fail(`--${name} must be a whole number ${range}; got '${value}'`)
   }
   return number
 }

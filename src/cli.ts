@@ -9,7 +9,7 @@ import { TailgateError } from './errors.ts'
 import { configureLog, isLogLevel, LOG_FORMATS, LOG_LEVELS } from './log.ts'
 import type { LogSettings } from './messages.ts'
 
-const HELP = `Usage: bun run gateway [options]
+const HELP = `Usage: npm run gateway -- [options]   (or, with Bun on PATH: bun run gateway [options])
 
 Serves the endpoints of a KrakenD-style config (version 3).
 
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   try {
     const gateway = await startGateway({
       configFile: values.config,
-      port: integerFlag('port', values.port, 0),
+      port: integerFlag('port', values.port, 0, 65535),
       hostname: values.host,
       workers: integerFlag('workers', values.workers, 0),
       maxSockets: integerFlag('max-sockets', values['max-sockets'], 1),
@@ -99,10 +99,15 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) {
       for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`)
       const count = error.problems.filter((problem) => problem.severity === 'error').length
-      process.stderr.write(`${values.config}: ${count} error(s); the gateway did not start\n`)
+      process.stderr.write(
+        `${values.config}: ${count} error(s) [${error.code}]; the gateway did not start\n`,
+      )
       process.exit(1)
     }
-    if (error instanceof TailgateError) fail(error.message)
+    if (error instanceof TailgateError) {
+      process.stderr.write(`error [${error.code}]: ${error.message}\n`)
+      process.exit(1)
+    }
     throw error
   }
 }

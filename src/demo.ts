@@ -8,7 +8,7 @@ import { parseBackendArgs, startMarketBackend } from './demo/market-backend.ts'
 // `bun run demo`: the market-data demo backend on 127.0.0.1:9100, which config/krakend.json
 // points at, and the gateway in front of it.
 
-const HELP = `Usage: bun run demo [options]
+const HELP = `Usage: npm run demo -- [options]   (or, with Bun on PATH: bun run demo [options])
 
 Starts the demo market backend and the gateway on config/krakend.json.
 
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
 
   const gateway = await startGateway({
     configFile: values.config,
-    port: integerFlag('port', values.port, 0),
+    port: integerFlag('port', values.port, 0, 65535),
     workers: integerFlag('workers', values.workers, 0),
     watch: true,
   })

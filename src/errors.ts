@@ -12,6 +12,7 @@ export const ErrorCode = {
   INTERNAL: 'TG_INTERNAL',
   TELEMETRY_INVALID: 'TG_TELEMETRY_INVALID',
   PORT_IN_USE: 'TG_PORT_IN_USE',
+  LISTEN_FAILED: 'TG_LISTEN_FAILED',
 } as const
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -41,6 +41,8 @@ export function buildApp(state: FrontState): Elysia {
     app.route(plan.method, route, createHandler(state, plan, index))
     methodsByPath.set(route, [...(methodsByPath.get(route) ?? []), plan.method])
   })
+  // The gateway's own paths answer GET only (/__health is added with the app's other routes).
+  for (const path of ['/__stats', '/__metrics', '/__health']) methodsByPath.set(path, ['GET'])
   for (const [route, allowed] of methodsByPath) {
     for (const method of METHODS) {
       if (allowed.includes(method)) continue

@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os'
+import { isIP } from 'node:net'
+import { lookup } from 'node:dns/promises'
 import type { Server } from 'bun'
 import { loadConfigFile, type LoadedConfig } from './config/load.ts'
 import { formatProblem } from './config/problems.ts'
@@ -17,6 +19,34 @@ import { GatewayMetrics } from './telemetry/metrics.ts'
 export const DEFAULT_PORT = 8080
 /** How long stop() waits for requests in flight before closing their connections. */
 export const SHUTDOWN_GRACE_MS = 10_000
+
+// Bun reports a host name that does not resolve as EADDRINUSE or ENOTTY, so a name is resolved
+// first and reported as what it is.
+async function checkHostname(hostname: string): Promise<void> {
+  if (isIP(hostname)) return
+  try {
+    await lookup(hostname)
+  } catch {
+    throw new TailgateError(
+      ErrorCode.LISTEN_FAILED,
+      `cannot listen on ${hostname}: the host name does not resolve; pass an address of this machine with --host`,
+    )
+  }
+}
+
+function listenError(error: unknown, hostname: string, port: number): unknown {
+  if (error instanceof TailgateError) return error
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    return new TailgateError(
+      ErrorCode.PORT_IN_USE,
+      `port ${port} is already in use; stop the other server or choose another port with --port`,
+    )
+  }
+  return new TailgateError(
+    ErrorCode.LISTEN_FAILED,
+    `cannot listen on ${hostname}:${port}: ${(error as Error).message}`,
+  )
+}
 
 export interface GatewayOptions {
   configFile: string
@@ -82,18 +112,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     defaultPort: DEFAULT_PORT,
   })
   let server: Server<unknown>
+  const hostname = options.hostname ?? '0.0.0.0'
   try {
-    server = reloader.front.listen({ port, hostname: options.hostname ?? '0.0.0.0' })
+    await checkHostname(hostname)
+    server = reloader.front.listen({ port, hostname })
   } catch (error) {
     await dispatcher.close()
     await telemetry.shutdown()
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new TailgateError(
-        ErrorCode.PORT_IN_USE,
-        `port ${port} is already in use; stop the other server or choose another port with --port`,
-      )
-    }
-    throw error
+    throw listenError(error, hostname, port)
   }
   let watcher: ConfigWatcher | undefined
   if (options.watch) {
@@ -111,7 +137,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ? { url: telemetry.settings.url, protocol: telemetry.settings.protocol }
         : false,
     },
-    `gateway listening on port ${server.port} with ${planSet.endpoints.length} endpoints from ${options.configFile} and ${workers} workers`,
+    `gateway listening on port ${server.port} with ${planSet.endpoints.length} endpoints from ${options.configFile} and ${workers} worker${workers === 1 ? '' : 's'}`,
   )
 
   return {

@@ -127,6 +127,12 @@ describe('config errors', () => {
       'backend has no host',
     ],
     [
+      'repeated parameter name',
+      { version: 3, endpoints: [endpoint({ endpoint: '/m/{x}/b/{x}' })] },
+      'endpoints[0].endpoint',
+      'parameter {x} appears twice in /m/{x}/b/{x}',
+    ],
+    [
       'reserved path',
       { version: 3, endpoints: [endpoint({ endpoint: '/__stats' })] },
       'endpoints[0].endpoint',
@@ -194,6 +200,15 @@ describe('config errors', () => {
       'endpoints[0].concurrent_calls',
       'endpoints[1].backend',
     ])
+  })
+
+  test('missing key points at its object', () => {
+    const errors = errorsOf({
+      version: 3,
+      endpoints: [endpoint({ backend: [{ url_pattern: '/a' }] })],
+    })
+    const missingHost = errors.find((error) => error.path === 'endpoints[0].backend[0].host')
+    expect(missingHost?.line).toBe(7)
   })
 
   test('errors carry line and column', () => {
@@ -371,7 +386,7 @@ describe('gateway CLI with a bad config', () => {
     expect(code).toBe(1)
     expect(stderr).toContain(`${file}:`)
     expect(stderr).toContain('error: endpoints[0].backend: endpoint GET /a has no backends')
-    expect(stderr).toContain('1 error(s); the gateway did not start')
+    expect(stderr).toContain('1 error(s) [TG_CONFIG_INVALID]; the gateway did not start')
     expect(stderr).not.toContain('    at ')
   })
 
@@ -391,7 +406,7 @@ describe('gateway CLI with a bad config', () => {
 
     expect(code).toBe(1)
     expect(stderr).toContain('error: endpoints[1].endpoint: parameter {y} of POST /m/{y}')
-    expect(stderr).toContain('1 error(s); the gateway did not start')
+    expect(stderr).toContain('1 error(s) [TG_CONFIG_INVALID]; the gateway did not start')
     expect(stderr).not.toContain('    at ')
   })
 
@@ -408,7 +423,7 @@ describe('gateway CLI with a bad config', () => {
     expect(stderr).toContain(
       'error: endpoints: the config needs 2200 stats slots (1100 endpoints plus 1100 backends), above the limit of 2048',
     )
-    expect(stderr).toContain('1 error(s); the gateway did not start')
+    expect(stderr).toContain('1 error(s) [TG_CONFIG_INVALID]; the gateway did not start')
     expect(stderr).not.toContain('    at ')
   })
 

@@ -244,8 +244,10 @@ describe('CLI log options', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
     })
-    expect(await spawned.exited).toBe(2)
-    expect(await new Response(spawned.stderr).text()).toContain(
+    expect(await spawned.exited).toBe(1)
+    const stderr = await new Response(spawned.stderr).text()
+    expect(stderr).toContain('error [TG_TELEMETRY_INVALID]: ')
+    expect(stderr).toContain(
       'OTLP over grpc is not supported; set OTEL_EXPORTER_OTLP_PROTOCOL to http/protobuf or http/json',
     )
   })

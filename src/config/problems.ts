@@ -48,6 +48,10 @@ export function locate(
     const key = segments[segments.length - 1]
     node = parent?.children?.find((child) => child.children?.[0]?.value === key)
   }
+  // A missing key has no position of its own; point at the closest object that exists.
+  for (let depth = segments.length - 1; !node && depth >= 0; depth--) {
+    node = findNodeAtLocation(tree, segments.slice(0, depth) as PathSegment[])
+  }
   if (!node) return undefined
   const offset = node.parent?.type === 'property' ? node.parent.offset : node.offset
   return offsetToLineColumn(text, offset)

@@ -175,6 +175,15 @@ function checkEndpointPath(path: string, at: PathSegment[], findings: Finding[])
       })
     }
   }
+  const params = endpointParams(path)
+  const repeated = params.find((name, index) => params.indexOf(name) !== index)
+  if (repeated) {
+    findings.push({
+      severity: 'error',
+      path: at,
+      message: `parameter {${repeated}} appears twice in ${path}; give each parameter its own name`,
+    })
+  }
 }
 
 // The stats buffer is shared memory of a fixed size, allocated when the gateway starts.
