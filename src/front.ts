@@ -13,7 +13,7 @@ import type { ServerTracing, TaskTraceContext } from './telemetry/server-tracing
 // The HTTP front: one Elysia route per endpoint and method. A handler reduces the request to a
 // task (path params, the allowed query and headers, the body) and hands it to the dispatcher.
 
-// Methods answered with 405 and Allow on a configured path that lacks them.
+// Methods that get 405 and Allow on a configured path that lacks them.
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 // Hop-by-hop headers are never forwarded; fetch sets Host and Content-Length for the backend.
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'content-length'])
@@ -41,7 +41,7 @@ export function buildApp(state: FrontState): Elysia {
     app.route(plan.method, route, createHandler(state, plan, index))
     methodsByPath.set(route, [...(methodsByPath.get(route) ?? []), plan.method])
   })
-  // The gateway's own paths answer GET only (/__health is added with the app's other routes).
+  // The gateway's own paths serve GET only (/__health is added with the app's other routes).
   for (const path of ['/__stats', '/__metrics', '/__health']) methodsByPath.set(path, ['GET'])
   for (const [route, allowed] of methodsByPath) {
     for (const method of METHODS) {

@@ -1,29 +1,20 @@
-import { afterEach, describe, expect, test } from 'bun:test'
-import type { Gateway } from '../src/gateway.ts'
-import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
-import { serviceConfig, startTestGateway } from './helpers/gateway.ts'
+import { describe, expect, test } from 'bun:test'
+import { serviceConfig } from './helpers/gateway.ts'
+import { useServers } from './helpers/servers.ts'
 
 // no-op output relays the backend's status, headers and body, in-process and through workers,
 // where the body crosses the thread boundary as a transferred buffer.
 
-let gateway: Gateway | undefined
-let backend: ScriptedBackend | undefined
-
-afterEach(async () => {
-  await gateway?.stop()
-  await backend?.stop()
-  gateway = undefined
-  backend = undefined
-})
+const servers = useServers()
 
 describe.each([0, 2])('no-op output with %i workers', (workers) => {
   test('relays status, headers and body', async () => {
-    backend = startScriptedBackend(() => ({
+    const backend = servers.backend(() => ({
       status: 503,
       text: 'busy, retry later',
       headers: { 'content-type': 'text/plain', 'retry-after': '7', 'x-upstream': 'b1' },
     }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/n',
@@ -45,11 +36,11 @@ describe.each([0, 2])('no-op output with %i workers', (workers) => {
   })
 
   test('drops headers that Connection names', async () => {
-    backend = startScriptedBackend(() => ({
+    const backend = servers.backend(() => ({
       text: 'ok',
       headers: { connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'x-kept': 'yes' },
     }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/n',
@@ -68,11 +59,11 @@ describe.each([0, 2])('no-op output with %i workers', (workers) => {
 
   test('relays a binary body byte for byte', async () => {
     const bytes = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('')
-    backend = startScriptedBackend(() => ({
+    const backend = servers.backend(() => ({
       text: bytes,
       headers: { 'content-type': 'application/octet-stream' },
     }))
-    gateway = await startTestGateway(
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/bin',

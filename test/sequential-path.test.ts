@@ -1,26 +1,16 @@
-import { afterEach, expect, test } from 'bun:test'
-import type { Gateway } from '../src/gateway.ts'
-import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
-import { serviceConfig, startTestGateway } from './helpers/gateway.ts'
+import { expect, test } from 'bun:test'
+import { serviceConfig } from './helpers/gateway.ts'
+import { useServers } from './helpers/servers.ts'
 
 // A value taken from an earlier backend's response must not change a later backend's path.
 
-let gateway: Gateway | undefined
-let backends: ScriptedBackend[] = []
-
-afterEach(async () => {
-  await gateway?.stop()
-  await Promise.all(backends.map((backend) => backend.stop()))
-  gateway = undefined
-  backends = []
-})
+const servers = useServers()
 
 for (const value of ['..', '.']) {
   test(`response value '${value}' does not reach the path`, async () => {
-    const first = startScriptedBackend(() => ({ body: { next: value, name: 'a' } }))
-    const second = startScriptedBackend(() => ({ body: { ok: true } }))
-    backends.push(first, second)
-    gateway = await startTestGateway(
+    const first = servers.backend(() => ({ body: { next: value, name: 'a' } }))
+    const second = servers.backend(() => ({ body: { ok: true } }))
+    const gateway = await servers.gateway(
       serviceConfig([
         {
           endpoint: '/chain',
