@@ -178,7 +178,7 @@ export function helpText(): string {
     return `  --${name.padEnd(20)}${flag.help}${value}${env}`
   })
   return [
-    'Usage: bun run bench [options]',
+    'Usage: npm run bench -- [options]   (or, with Bun on PATH: bun run bench [options])',
     '',
     'Runs the latency, throughput and failure scenarios against the demo backend, the baselines',
     'and Tailgate, then writes latest.md, latest.json and SVG charts. Every flag can also be set',

@@ -206,7 +206,7 @@ async function main() {
     schemaVersion: 1 as const,
     startedAt,
     elapsedSeconds: progress.elapsedSeconds(),
-    command: ['bun run bench', ...process.argv.slice(2)].join(' '),
+    command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
     machine: await machineInfo(options, startLoad),
     settings: options,
     tailgateAvailable: plan.tailgate,
