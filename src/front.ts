@@ -52,22 +52,16 @@ export function buildApp(state: FrontState): Elysia {
         ([other, methods]) => methods.includes(method) && routeCovers(other, route),
       )
       if (shadowed) continue
-      app.route(method, route, ({ request }) =>
-        errorResponse(
-          405,
-          {
-            code: ErrorCode.METHOD_NOT_ALLOWED,
-            message: `${request.method} is not allowed on ${new URL(request.url).pathname}; allowed: ${allowed.join(', ')}`,
-          },
-          { allow: allowed.join(', ') },
-        ),
-      )
+      app.route(method, route, ({ request }) => methodNotAllowed(request, allowed))
     }
   }
 
   app.onError(({ code, request, error }) => {
     if (code === 'NOT_FOUND') {
       const path = new URL(request.url).pathname
+      // Methods without a route of their own (HEAD, TRACE, any other token) end up here too.
+      const allowed = allowedMethodsFor(methodsByPath, path)
+      if (allowed.length > 0) return methodNotAllowed(request, allowed)
       return errorResponse(404, {
         code: ErrorCode.ROUTE_NOT_FOUND,
         message: `no endpoint matches ${request.method} ${path}`,
@@ -80,6 +74,32 @@ export function buildApp(state: FrontState): Elysia {
     return errorResponse(500, { code: ErrorCode.INTERNAL, message: 'internal gateway error' })
   })
   return app
+}
+
+function methodNotAllowed(request: Request, allowed: readonly string[]): Response {
+  return errorResponse(
+    405,
+    {
+      code: ErrorCode.METHOD_NOT_ALLOWED,
+      message: `${request.method} is not allowed on ${new URL(request.url).pathname}; allowed: ${allowed.join(', ')}`,
+    },
+    { allow: allowed.join(', ') },
+  )
+}
+
+/** Lists the methods of every route that matches a request path, with parameters as wildcards. */
+function allowedMethodsFor(methodsByPath: Map<string, string[]>, path: string): string[] {
+  const segments = path.split('/')
+  const allowed = new Set<string>()
+  for (const [route, methods] of methodsByPath) {
+    const routeSegments = route.split('/')
+    if (routeSegments.length !== segments.length) continue
+    const matches = routeSegments.every(
+      (segment, i) => segment.startsWith(':') || segment === segments[i],
+    )
+    if (matches) for (const method of methods) allowed.add(method)
+  }
+  return [...allowed]
 }
 
 /** Tells whether a router path with parameters matches every request that `route` matches. */

@@ -277,6 +277,11 @@ describe.each([0, 2])('requests with %i workers', (workers) => {
     )
     expect(wrongMethod.status).toBe(405)
     expect(wrongMethod.headers.get('allow')).toBe('GET')
+    for (const method of ['TRACE', 'PURGE']) {
+      const other = await rawRequest(gateway.url, '/e', method)
+      expect(other.status).toBe(405)
+      expect(other.head.toLowerCase()).toContain('allow: get')
+    }
     const postStats = await fetch(`${gateway.url}/__stats`, { method: 'POST' })
     expect(postStats.status).toBe(405)
     expect(postStats.headers.get('allow')).toBe('GET')

@@ -113,7 +113,8 @@ export async function waitFor(condition: () => boolean, timeoutMs = 2000): Promi
 export async function rawRequest(
   url: string,
   target: string,
-): Promise<{ status: number; body: string }> {
+  method = 'GET',
+): Promise<{ status: number; body: string; head: string }> {
   const { hostname, port } = new URL(url)
   const { promise, resolve, reject } = Promise.withResolvers<string>()
   let received = ''
@@ -122,7 +123,9 @@ export async function rawRequest(
     port: Number(port),
     socket: {
       open(socket) {
-        socket.write(`GET ${target} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`)
+        socket.write(
+          `${method} ${target} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`,
+        )
       },
       data(_, chunk) {
         received += chunk.toString()
@@ -137,5 +140,5 @@ export async function rawRequest(
   })
   const text = await promise
   const [head = '', body = ''] = text.split('\r\n\r\n')
-  return { status: Number(head.split(' ')[1]), body }
+  return { status: Number(head.split(' ')[1]), body, head }
 }
