@@ -6,7 +6,7 @@ import type { Dispatcher } from './pool.ts'
 import type { StatsRegistry } from './stats.ts'
 import { ErrorCode, errorResponse } from './errors.ts'
 import { log } from './log.ts'
-import { HOP_BY_HOP } from './hop-by-hop.ts'
+import { connectionListed, HOP_BY_HOP } from './hop-by-hop.ts'
 import { GatewayMetrics } from './telemetry/metrics.ts'
 import type { ServerTracing, TaskTraceContext } from './telemetry/server-tracing.ts'
 
@@ -214,9 +214,7 @@ function allowedQuery(url: string, allowed: string[] | '*'): string[] {
 
 function allowedHeaders(headers: Headers, allowed: string[] | '*'): string[] {
   const pairs: string[] = []
-  // Headers named in Connection are hop-by-hop for this request too.
-  const connection = headers.get('connection')
-  const listed = connection ? connection.toLowerCase().split(/\s*,\s*/) : []
+  const listed = connectionListed(headers)
   const forwardable = (name: string) => !NOT_FORWARDED.has(name) && !listed.includes(name)
   if (allowed === '*') {
     headers.forEach((value, name) => {

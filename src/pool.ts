@@ -43,8 +43,8 @@ export interface DispatcherOptions {
 // many at once. Measured here on piscina 5 and Bun 1.4.5: 1,000 tasks of 10 ms took 5.3 s with
 // the default and 20,000 took 0.4 s with 512.
 // TODO(perf): each task crosses the thread boundary twice (piscina's postMessage and structured
-// clone), which cost 40 to 60 µs of CPU per request in the bench on Bun 1.4.5, more than a whole
-// minimal fetch proxy spends on a small request. Sending the tasks that arrive in one event-loop
+// clone). That cost 40 to 60 µs of CPU per request in the bench on Bun 1.4.5, which is more than
+// a whole minimal fetch proxy spends on a small request. Sending the tasks that arrive in one event-loop
 // turn as one message, and their results likewise, would spread that cost: in a synthetic test
 // (64 tasks in flight, 2 workers, no I/O) a message round trip cost 25 µs of CPU per task with
 // piscina or a bare postMessage, and 6 to 8 µs with batches. Results must still return one by

@@ -148,7 +148,7 @@ export class StatsRegistry {
 
 /**
  * Estimates a percentile in milliseconds from histogram counts: the upper bound of the bucket
- * that holds it, so the estimate is at most one bucket width (19%) above the true value.
+ * that contains it, so the estimate is at most one bucket width (19%) above the true value.
  */
 export function percentile(counts: number[], quantile: number): number | null {
   const total = counts.reduce((sum, count) => sum + count, 0)

@@ -1,28 +1,21 @@
-import { afterEach, describe, expect, test } from 'bun:test'
-import type { Gateway } from '../src/gateway.ts'
-import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts'
-import { serviceConfig, startTestGateway } from './helpers/gateway.ts'
+import { describe, expect, test } from 'bun:test'
+import { serviceConfig } from './helpers/gateway.ts'
+import { useServers } from './helpers/servers.ts'
 
 // Endpoints whose manipulation only wraps the body relay the backend's JSON text.
 
-let gateway: Gateway | undefined
-let backend: ScriptedBackend | undefined
-
-afterEach(async () => {
-  await gateway?.stop()
-  await backend?.stop()
-  gateway = undefined
-  backend = undefined
-})
+const servers = useServers()
+let gatewayUrl = ''
 
 async function relay(text: string, backendConfig: Record<string, unknown>, workers = 0) {
-  backend = startScriptedBackend(() => ({ text }))
-  gateway = await startTestGateway(
+  const backend = servers.backend(() => ({ text }))
+  const gateway = await servers.gateway(
     serviceConfig([
       { endpoint: '/r', backend: [{ host: [backend.url], url_pattern: '/b', ...backendConfig }] },
     ]),
     workers,
   )
+  gatewayUrl = gateway.url
   return fetch(`${gateway.url}/r`)
 }
 
@@ -73,7 +66,7 @@ describe('deeply nested backend data', () => {
     const text = `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`
     const response = await relay(text, { mapping: { a: 'b' } })
     const body = (await response.json()) as { error: { code: string; message: string } }
-    const stats = (await (await fetch(`${gateway!.url}/__stats`)).json()) as {
+    const stats = (await (await fetch(`${gatewayUrl}/__stats`)).json()) as {
       endpoints: { requests: number; responses: Record<string, number> }[]
     }
 

@@ -1,2 +1,2 @@
-// Keeps gateway logs out of test output unless LOG_LEVEL asks for them.
+// Keeps gateway logs out of test output unless LOG_LEVEL sets a level.
 process.env.LOG_LEVEL ??= 'silent'

@@ -7,7 +7,7 @@ import { decodeBody, DecodeError, type Data } from './decode.ts'
 import { manipulate } from './manipulate.ts'
 import { BodyTooLargeError, readBodyBytes, readBodyText } from './body-limit.ts'
 import { passthroughFor, relayJson, type Passthrough, type RawJson } from './passthrough.ts'
-import { HOP_BY_HOP } from '../src/hop-by-hop.ts'
+import { connectionListed, HOP_BY_HOP } from '../src/hop-by-hop.ts'
 import { race, LOSER_ABORT_REASON, type AttemptResult, type Failure } from './race.ts'
 import { fillTemplate } from './url-template.ts'
 import { errorDetailsData } from './error-details.ts'
@@ -284,7 +284,7 @@ function transportFailure(error: unknown, signal: AbortSignal, url: string): Fai
   if (signal.aborted) {
     return signal.reason === LOSER_ABORT_REASON
       ? { kind: 'aborted', message: 'aborted after another attempt won', host }
-      : { kind: 'timeout', message: 'endpoint timeout passed before the backend answered', host }
+      : { kind: 'timeout', message: 'endpoint timeout passed before the backend responded', host }
   }
   return { kind: 'network', message: `request failed: ${(error as Error).message ?? error}`, host }
 }
@@ -300,9 +300,7 @@ const BODY_HEADERS = new Set(['content-length', 'content-encoding'])
 function responseHeaders(response: Response): [string, string][] {
   const headers: [string, string][] = []
   // fetch has already decoded the body, so its length and encoding headers no longer apply.
-  // Headers that Connection names are hop-by-hop for this response too (RFC 9110 section 7.6.1).
-  const connection = response.headers.get('connection')
-  const listed = connection ? connection.toLowerCase().split(/\s*,\s*/) : []
+  const listed = connectionListed(response.headers)
   response.headers.forEach((value, name) => {
     const relayed = !HOP_BY_HOP.has(name) && !BODY_HEADERS.has(name) && !listed.includes(name)
     if (relayed && name !== 'set-cookie') {

@@ -48,7 +48,7 @@ class CompiledEndpoint {
         logServerError(plan, ran, result.status)
       }
     } catch (error) {
-      // A defect: the front answers 500 TG_INTERNAL, and the stats still count a response.
+      // A defect: the front responds with 500 TG_INTERNAL, and the stats still count a response.
       stats.response(plan.statsSlot, 500)
       throw error
     } finally {

@@ -48,8 +48,8 @@ export function mergeOutcomes(outcomes: readonly (BackendOutcome | undefined)[])
     : { responded, data: null, complete: false, errored }
 }
 
-// Object.assign would run the __proto__ setter for a backend key named "__proto__", which
-// JSON.parse creates as an ordinary own key, and so drop it; defineProperty keeps it.
+// JSON.parse creates a key named "__proto__" as an ordinary own key. Object.assign would run the
+// __proto__ setter for it and so drop it, while defineProperty keeps it.
 function copyKeys(source: Data, target: Data): void {
   for (const key of Object.keys(source)) {
     if (key === '__proto__') {

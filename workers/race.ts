@@ -3,9 +3,9 @@
 // The winner is returned the moment it succeeds. Losers are aborted so that they never delay the
 // response nor hold a connection for long, but aborting an in-flight HTTP/1.1 request closes its
 // socket, and under load that churn costs more than the tail it cuts. `loserDrainMs` lets a loser
-// finish for that long after the win, so that a loser which was about to complete returns its
-// connection to the keep-alive pool; it is aborted when the window closes. With 0 every loser is
-// aborted at once.
+// run for that long after the win, so that a loser which was about to complete returns its
+// connection to the keep-alive pool. A loser still running when the window closes is aborted,
+// and with 0 every loser is aborted at once.
 //
 // Attempts need not start together: `delaysMs` gives each one a start offset (a delayed hedge).
 // When every started attempt has failed, the next delayed attempt starts at once instead of

@@ -109,7 +109,7 @@ function failureResponse(
   return jsonError(relayed?.status ?? (timedOut ? 504 : 502), error)
 }
 
-/** The 502 for backend data that decoded but cannot be rendered, such as too deep a nesting. */
+/** Builds the 502 for backend data that decoded but cannot be rendered, such as too deep a nesting. */
 export function unrenderableResponse(plan: EndpointPlan, cause: Error): TaskResult {
   return jsonError(502, {
     code: ErrorCode.BACKEND_FAILED,

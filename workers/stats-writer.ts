@@ -25,8 +25,8 @@ export class StatsWriter {
   }
 
   response(slot: number, status: number): void {
-    const field =
-      status >= 500 ? Field.status5xx : status >= 400 ? Field.status4xx : Field.status2xx
-    this.add(slot, field)
+    if (status >= 500) this.add(slot, Field.status5xx)
+    else if (status >= 400) this.add(slot, Field.status4xx)
+    else this.add(slot, Field.status2xx)
   }
 }

@@ -1,7 +1,7 @@
 import type { Server } from 'bun'
 
-// A real HTTP backend on 127.0.0.1 whose answers are scripted per call, in arrival order, so
-// that tests can say "the first call fails, the second answers after 20 ms".
+// A real HTTP backend on 127.0.0.1 whose replies are scripted per call, in arrival order, so
+// that a test can script "the first call fails, the second replies after 20 ms".
 
 export interface ScriptedReply {
   delayMs?: number
@@ -96,7 +96,7 @@ function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
   })
 }
 
-/** Polls `condition` every 10 ms until it holds or `timeoutMs` passes. */
+/** Polls `condition` every 10 ms until it is true or `timeoutMs` passes. */
 export async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
